@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import AbsentValueError, UndeclaredEffectError, UndeclaredSourceError
 
 if TYPE_CHECKING:
-    from .reactor import Reactor, Reaction
+    from .reactor import Reaction, Reactor
 
 
 class _Unassembled:
