@@ -108,9 +108,7 @@ def _new_environment(xronos: ModuleType, export_graph: bool = False) -> Any:
             import xronos._cpp_sdk as sdk
 
             if hasattr(env, "_Environment__sdk_env"):
-                env._Environment__sdk_env = sdk.Environment(
-                    True, render_reactor_graph=False
-                )
+                env._Environment__sdk_env = sdk.Environment(True, render_reactor_graph=False)
         except (ImportError, TypeError):  # pragma: no cover - other versions
             pass
     return env
@@ -362,9 +360,7 @@ def _reactor_classes() -> SimpleNamespace:
     return SimpleNamespace(Source=Source, Relay=Relay, Driver=Driver, Worker=Worker)
 
 
-def _run_chain(
-    length: int, tags: int, count: bool = False, export_graph: bool = False
-) -> tuple[float, int]:
+def _run_chain(length: int, tags: int, count: bool = False, export_graph: bool = False) -> tuple[float, int]:
     """Build and execute one chain program; return (seconds, reactions counted).
 
     The count is 0 unless ``count`` is true; then it is the number of handler
@@ -424,9 +420,7 @@ def _slope(run: Callable[[int], float], units: int) -> tuple[int, int, float, fl
     t2_units = units
     t1_units = units // 4
     if t2_units - t1_units <= 0 or t1_units < 1:
-        raise ValueError(
-            f"need at least 4 tags/rounds for the slope method, got {units}"
-        )
+        raise ValueError(f"need at least 4 tags/rounds for the slope method, got {units}")
     t1 = run(t1_units)
     t2 = run(t2_units)
     return t1_units, t2_units, t1, t2

@@ -24,9 +24,7 @@ def flatten_ports(side: Any, what: str) -> list[Any]:
         return flat
     if isinstance(side, (InputPort, OutputPort)):
         return [side]
-    raise AssemblyError(
-        f"connection {what} must be ports or lists of ports, not {side!r}"
-    )
+    raise AssemblyError(f"connection {what} must be ports or lists of ports, not {side!r}")
 
 
 def connect_ports(src: Any, dst: Any, delay: int | None, broadcast: bool) -> None:
@@ -55,7 +53,7 @@ def connect_ports(src: Any, dst: Any, delay: int | None, broadcast: bool) -> Non
         )
     if delay is not None and delay < 0:
         raise AssemblyError(f"{names}: delay must be >= 0, got {delay}")
-    for out, inp in zip(outputs, inputs):
+    for out, inp in zip(outputs, inputs, strict=True):
         if inp.driver is not None:
             raise MultipleDriversError(
                 f"{inp.fqn} is already connected from {inp.driver.fqn}; cannot also connect {out.fqn}"
@@ -147,9 +145,7 @@ def _levels(reactions: list[Reaction], successors: list[list[Reaction]]) -> int:
     return 1 + max((r.level for r in reactions), default=-1)
 
 
-def _find_cycle(
-    stuck: list[Reaction], successors: list[list[Reaction]]
-) -> list[Reaction]:
+def _find_cycle(stuck: list[Reaction], successors: list[list[Reaction]]) -> list[Reaction]:
     """Names one cycle among the reactions Kahn's algorithm could not place.
 
     Every unplaced reaction has an unplaced predecessor, so walking predecessors must revisit one.
@@ -169,4 +165,4 @@ def _find_cycle(
         current = predecessors[current.index]
     cycle = path[position[current.index] :]
     cycle.reverse()
-    return cycle + [cycle[0]]
+    return [*cycle, cycle[0]]

@@ -135,15 +135,11 @@ def chain_us_per_reaction(length: int = 64, tags: int = 2000) -> float:
     long_s, long_n = _chain_seconds(length, tags)
     expected = (tags - tags // 4) * (length + 1)
     if long_n - short_n != expected:
-        raise RuntimeError(
-            f"chain ran {long_n - short_n} reactions, expected {expected}"
-        )
+        raise RuntimeError(f"chain ran {long_n - short_n} reactions, expected {expected}")
     return (long_s - short_s) / expected * 1e6
 
 
-def _bank_seconds(
-    width: int, rounds: int, workers: int, elements: int
-) -> tuple[float, int]:
+def _bank_seconds(width: int, rounds: int, workers: int, elements: int) -> tuple[float, int]:
     env = Environment(workers=workers)
     driver = env.create(_Driver, "driver", width, rounds, 0)
     bank = env.bank(_Worker, width, "worker", elements)
@@ -166,9 +162,7 @@ KERNEL_ELEMENTS = 131_072
 """1 MiB of float64 per array: two workers' buffers stay in cache, so the kernel is compute-bound."""
 
 
-def numpy_work(
-    elements: int = KERNEL_ELEMENTS, passes: int = 5
-) -> Callable[[object], object]:
+def numpy_work(elements: int = KERNEL_ELEMENTS, passes: int = 5) -> Callable[[object], object]:
     """A GIL-releasing numpy kernel, about 1 ms at the defaults on this machine.
 
     It works in place on a buffer of its own and stays in cache: allocating temporaries would measure
@@ -211,9 +205,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bank round N={width:<3}     {bank_round_us(width):8.3f} us/round")
         one = bank_tag_ms(workers=1)
         two = bank_tag_ms(workers=2)
-        print(
-            f"numpy bank of 16    W=1 {one:7.3f} ms/tag  W=2 {two:7.3f} ms/tag  speed-up {one / two:.2f}x"
-        )
+        print(f"numpy bank of 16    W=1 {one:7.3f} ms/tag  W=2 {two:7.3f} ms/tag  speed-up {one / two:.2f}x")
     return 0
 
 

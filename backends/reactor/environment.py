@@ -59,9 +59,7 @@ class Environment:
         reactor.__init__(*args, **kwargs)
         return self.add(reactor)
 
-    def bank(
-        self, cls: type[R], width: int, name: str, *args: Any, **kwargs: Any
-    ) -> Bank:
+    def bank(self, cls: type[R], width: int, name: str, *args: Any, **kwargs: Any) -> Bank:
         """``new[width] cls(...)``: members named ``name[i]``, each with ``bank_index`` = i."""
         if width < 1:
             raise AssemblyError(f"bank {name}: width must be >= 1, got {width}")
@@ -82,9 +80,7 @@ class Environment:
         self.reactors.append(reactor)
         return reactor
 
-    def connect(
-        self, src: Any, dst: Any, *, delay: int | None = None, broadcast: bool = False
-    ) -> None:
+    def connect(self, src: Any, dst: Any, *, delay: int | None = None, broadcast: bool = False) -> None:
         """Connects outputs to inputs one-to-one (ports, multiports, ``bank.port(name)`` lists).
 
         ``delay`` (ns) makes a delayed connection; ``broadcast`` sends each output to every input of

@@ -49,9 +49,7 @@ class ReactionFailed(ReactorError):
     The original exception is chained as ``__cause__`` and kept in :attr:`original`.
     """
 
-    def __init__(
-        self, reactor: str, reaction: str, tag: tuple[int, int], original: BaseException
-    ):
+    def __init__(self, reactor: str, reaction: str, tag: tuple[int, int], original: BaseException):
         self.reactor = reactor
         self.reaction = reaction
         self.tag = tag

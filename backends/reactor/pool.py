@@ -39,9 +39,7 @@ class WorkerPool:
         self._closed = False
         self._errors: list[tuple[int, Reaction, BaseException]] = []
         self._threads = [
-            threading.Thread(
-                target=self._serve, name=f"reactor-worker-{i + 1}", daemon=True
-            )
+            threading.Thread(target=self._serve, name=f"reactor-worker-{i + 1}", daemon=True)
             for i in range(workers - 1)
         ]
         for thread in self._threads:

@@ -104,8 +104,7 @@ class InputPort(Port):
         reaction = self.reactor._running
         if reaction is None or self not in reaction.read_set:
             raise UndeclaredSourceError(
-                f"{_who(reaction, self.reactor)} read {self.fqn} without declaring it as a "
-                "trigger or source"
+                f"{_who(reaction, self.reactor)} read {self.fqn} without declaring it as a trigger or source"
             )
         src = self._src
         if src._stamp != self._clock.stamp:

@@ -48,9 +48,7 @@ class Reaction:
         self.sources = sources
         self.effects = effects
         self.effect_set = frozenset(effects)
-        self.read_set = frozenset(
-            p for p in triggers + sources if isinstance(p, InputPort)
-        )
+        self.read_set = frozenset(p for p in triggers + sources if isinstance(p, InputPort))
         self.index = -1
         self.level = -1
         self._stamp = -1
@@ -73,9 +71,7 @@ def _flatten(items: Iterable[Any], what: str, owner: str) -> list[Any]:
         elif isinstance(item, (Port, Trigger)):
             flat.append(item)
         else:
-            raise AssemblyError(
-                f"{owner}: {what} must be ports, actions or timers, not {item!r}"
-            )
+            raise AssemblyError(f"{owner}: {what} must be ports, actions or timers, not {item!r}")
     return flat
 
 
@@ -115,9 +111,7 @@ class Reactor:
 
     def _own(self, element: Any) -> Any:
         if self.env is not None:
-            raise AssemblyError(
-                f"{self.fqn}: cannot add {element.name!r} after assembly"
-            )
+            raise AssemblyError(f"{self.fqn}: cannot add {element.name!r} after assembly")
         self._elements.append(element)
         return element
 
@@ -125,17 +119,13 @@ class Reactor:
         """An input, or a multiport ``input[width]`` when ``width`` is given."""
         if width is None:
             return self._own(InputPort(self, name))
-        return Multiport(
-            name, [self._own(InputPort(self, f"{name}[{i}]")) for i in range(width)]
-        )
+        return Multiport(name, [self._own(InputPort(self, f"{name}[{i}]")) for i in range(width)])
 
     def output(self, name: str, width: int | None = None) -> OutputPort | Multiport:
         """An output, or a multiport ``output[width]`` when ``width`` is given."""
         if width is None:
             return self._own(OutputPort(self, name))
-        return Multiport(
-            name, [self._own(OutputPort(self, f"{name}[{i}]")) for i in range(width)]
-        )
+        return Multiport(name, [self._own(OutputPort(self, f"{name}[{i}]")) for i in range(width)])
 
     def timer(self, name: str, offset: int = 0, period: int = 0) -> Timer:
         return self._own(Timer(self, name, offset, period))
@@ -164,18 +154,12 @@ class Reactor:
         flat_effects = _flatten(effects, "effects", owner)
         for effect in flat_effects:
             if not isinstance(effect, (OutputPort, LogicalAction)):
-                raise AssemblyError(
-                    f"{owner}: effect {effect.fqn} is not an output or logical action"
-                )
+                raise AssemblyError(f"{owner}: effect {effect.fqn} is not an output or logical action")
             if effect.reactor is not self:
-                raise AssemblyError(
-                    f"{owner}: effect {effect.fqn} belongs to another reactor"
-                )
+                raise AssemblyError(f"{owner}: effect {effect.fqn} belongs to another reactor")
         for element in flat_triggers:
             if element.reactor is not self:
-                raise AssemblyError(
-                    f"{owner}: trigger {element.fqn} belongs to another reactor"
-                )
+                raise AssemblyError(f"{owner}: trigger {element.fqn} belongs to another reactor")
         if self.env is not None:
             raise AssemblyError(f"{owner}: cannot add a reaction after assembly")
         reaction = Reaction(
@@ -219,8 +203,6 @@ class Bank(list):
         for member in self:
             element = getattr(member, name, None)
             if element is None:
-                raise AssemblyError(
-                    f"bank {self.name}: {member.fqn} has no port {name!r}"
-                )
+                raise AssemblyError(f"bank {self.name}: {member.fqn} has no port {name!r}")
             ports.extend(element if isinstance(element, Multiport) else [element])
         return ports

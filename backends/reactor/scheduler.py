@@ -73,22 +73,16 @@ class Scheduler:
 
     def push_event(self, tag: Tag, trigger: Any, value: Any) -> None:
         with self._lock:
-            heapq.heappush(
-                self._queue, (tag[0], tag[1], next(self._seq), trigger, value)
-            )
+            heapq.heappush(self._queue, (tag[0], tag[1], next(self._seq), trigger, value))
 
     def push_physical(self, trigger: Any, value: Any, delay: int) -> None:
         with self._lock:
             if self._start_ns is None or self._finished:
-                raise ReactorError(
-                    f"{trigger.fqn} scheduled while the program is not running"
-                )
+                raise ReactorError(f"{trigger.fqn} scheduled while the program is not running")
             when = time.monotonic_ns() - self._start_ns + delay
             now, microstep = self.tag
             tag = (when, 0) if when > now else (now, microstep + 1)
-            heapq.heappush(
-                self._queue, (tag[0], tag[1], next(self._seq), trigger, value)
-            )
+            heapq.heappush(self._queue, (tag[0], tag[1], next(self._seq), trigger, value))
             self._wakeup.notify()
 
     def request_stop(self) -> None:
@@ -262,16 +256,11 @@ class Scheduler:
                 for trigger in self._shutdowns:
                     trigger._fire(None)
                 self._run_levels()
-            except (
-                LevelFailure
-            ) as during_shutdown:  # reported alongside the first error
+            except LevelFailure as during_shutdown:  # reported alongside the first error
                 original.add_note(
-                    f"shutdown reaction {during_shutdown.reaction.fqn} also failed: "
-                    f"{during_shutdown.error!r}"
+                    f"shutdown reaction {during_shutdown.reaction.fqn} also failed: {during_shutdown.error!r}"
                 )
         self.close()
         if reaction is None or not isinstance(original, Exception):
             raise original
-        raise ReactionFailed(
-            reaction.reactor.fqn, reaction.name, failed_at, original
-        ) from original
+        raise ReactionFailed(reaction.reactor.fqn, reaction.name, failed_at, original) from original

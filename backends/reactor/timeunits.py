@@ -22,14 +22,14 @@ def nsec(n: float) -> int:
 
 def usec(n: float) -> int:
     """``n`` microseconds as a logical duration."""
-    return int(round(n * USEC))
+    return round(n * USEC)
 
 
 def msec(n: float) -> int:
     """``n`` milliseconds as a logical duration."""
-    return int(round(n * MSEC))
+    return round(n * MSEC)
 
 
 def sec(n: float) -> int:
     """``n`` seconds as a logical duration."""
-    return int(round(n * SEC))
+    return round(n * SEC)

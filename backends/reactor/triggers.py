@@ -70,9 +70,7 @@ class Timer(Trigger):
 
     def __init__(self, reactor: Reactor, name: str, offset: int, period: int):
         if offset < 0 or period < 0:
-            raise PastScheduleError(
-                f"timer {reactor.fqn}.{name}: offset and period must be >= 0"
-            )
+            raise PastScheduleError(f"timer {reactor.fqn}.{name}: offset and period must be >= 0")
         super().__init__(reactor, name)
         self.offset = offset
         self.period = period
@@ -94,9 +92,7 @@ class LogicalAction(Trigger):
 
     def __init__(self, reactor: Reactor, name: str, min_delay: int = 0):
         if min_delay < 0:
-            raise PastScheduleError(
-                f"action {reactor.fqn}.{name}: min_delay must be >= 0"
-            )
+            raise PastScheduleError(f"action {reactor.fqn}.{name}: min_delay must be >= 0")
         super().__init__(reactor, name)
         self.min_delay = min_delay
 
@@ -124,16 +120,12 @@ class PhysicalAction(Trigger):
 
     def __init__(self, reactor: Reactor, name: str, min_delay: int = 0):
         if min_delay < 0:
-            raise PastScheduleError(
-                f"action {reactor.fqn}.{name}: min_delay must be >= 0"
-            )
+            raise PastScheduleError(f"action {reactor.fqn}.{name}: min_delay must be >= 0")
         super().__init__(reactor, name)
         self.min_delay = min_delay
 
     def schedule(self, value: Any = None, delay: int = 0) -> None:
         """Thread-safe; wakes the scheduler if it is waiting for events."""
         if delay < 0:
-            raise PastScheduleError(
-                f"{self.fqn} scheduled with delay {delay} ns, into the past"
-            )
+            raise PastScheduleError(f"{self.fqn} scheduled with delay {delay} ns, into the past")
         self._clock.push_physical(self, value, self.min_delay + delay)
