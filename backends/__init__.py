@@ -1,0 +1,1 @@
+"""Execution backends: one module per backend, all behind the interface in ``backends.base``."""

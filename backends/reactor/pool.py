@@ -9,6 +9,7 @@ caller's thread in bucket order, so the next level's buckets are filled determin
 from __future__ import annotations
 
 import threading
+import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ class WorkerPool:
             reaction = bucket[position]
             reactor = reaction.reactor
             reactor._running = reaction
+            started = time.perf_counter()
             try:
                 reaction.body()
             except BaseException as error:  # reported after the level's barrier
@@ -97,6 +99,7 @@ class WorkerPool:
                     self._errors.append((position, reaction, error))
             finally:
                 reactor._running = None
+                reaction.cost = time.perf_counter() - started
             with lock:
                 self._pending -= 1
                 if self._pending == 0:

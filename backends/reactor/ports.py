@@ -69,6 +69,9 @@ class OutputPort(Port):
         if self._stamp != stamp:
             self._stamp = stamp
             reaction._fired.append(self)
+        elif self.delayed_inputs and self not in reaction._fired:
+            # A second reaction wrote it at this tag: its delayed readers must get this last value too.
+            reaction._fired.append(self)
 
     @property
     def is_present(self) -> bool:

@@ -13,6 +13,9 @@ from .errors import AssemblyError
 from .ports import InputPort, Multiport, OutputPort, Port
 from .triggers import LogicalAction, PhysicalAction, Shutdown, Startup, Timer, Trigger
 
+UNKNOWN_COST = float("inf")
+"""A reaction that has not run yet is assumed expensive, so its first level goes to the pool."""
+
 
 class Reaction:
     """A reaction body with its declared triggers, sources and effects; runs at one level."""
@@ -21,6 +24,7 @@ class Reaction:
         "name",
         "reactor",
         "body",
+        "cost",
         "triggers",
         "sources",
         "effects",
@@ -51,6 +55,7 @@ class Reaction:
         self.read_set = frozenset(p for p in triggers + sources if isinstance(p, InputPort))
         self.index = -1
         self.level = -1
+        self.cost = UNKNOWN_COST
         self._stamp = -1
         self._fired: list[OutputPort] = []
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import threading
 import time
 from typing import Any
@@ -18,6 +19,10 @@ from .pool import LevelFailure, WorkerPool
 from .reactor import Reaction
 from .timeunits import Tag
 from .triggers import Shutdown, Startup, Timer, Trigger
+
+PARALLEL_THRESHOLD_S = 50e-6
+"""A level whose reactions took less than this in total (at their last run) runs inline: waking
+another thread and meeting at the barrier costs about as much, so the pool could only lose time."""
 
 
 class Scheduler:
@@ -44,6 +49,7 @@ class Scheduler:
         self._hi = -1
         self._queue: list[tuple[int, int, int, Any, Any]] = []
         self._seq = itertools.count()
+        self._physical_pending: set[tuple[Any, int, int]] = set()
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
         self._fast = fast
@@ -82,6 +88,12 @@ class Scheduler:
             when = time.monotonic_ns() - self._start_ns + delay
             now, microstep = self.tag
             tag = (when, 0) if when > now else (now, microstep + 1)
+            # As reactor-c: an event of this action already at that tag defers this one by a microstep
+            # (two events of one trigger at one tag would deliver only the last value).
+            pending = self._physical_pending
+            while (trigger, tag[0], tag[1]) in pending:
+                tag = (tag[0], tag[1] + 1)
+            pending.add((trigger, tag[0], tag[1]))
             heapq.heappush(self._queue, (tag[0], tag[1], next(self._seq), trigger, value))
             self._wakeup.notify()
 
@@ -150,9 +162,15 @@ class Scheduler:
                         self._wakeup.wait(remaining / 1e9)
                         continue
                 events: list[tuple[Any, Any]] = []
+                pending = self._physical_pending
                 while queue and (queue[0][0], queue[0][1]) == target:
                     item = heapq.heappop(queue)
                     events.append((item[3], item[4]))
+                    if pending:
+                        pending.discard((item[3], item[0], item[1]))
+                # Set under the lock: a request_stop or physical action from another thread must see
+                # this tag as current, or it could be given a tag in the logical past.
+                self.tag = target
                 return target, events
 
     def _process(self, tag: Tag, events: list[tuple[Any, Any]]) -> None:
@@ -180,11 +198,13 @@ class Scheduler:
                 bucket = buckets[level]
                 if bucket:
                     self.reactions_executed += len(bucket)
-                    if pool is not None and len(bucket) > 1:
+                    if pool is not None and len(bucket) > 1 and _worth_parallel(bucket):
                         pool.run(bucket)
                         for reaction in bucket:
                             if reaction._fired:
                                 self._propagate(reaction, stamp)
+                    elif pool is not None:
+                        self._run_inline_timed(bucket, stamp)
                     else:
                         for reaction in bucket:
                             reactor = reaction.reactor
@@ -212,6 +232,22 @@ class Scheduler:
         finally:
             self._lo = len(buckets)
             self._hi = -1
+
+    def _run_inline_timed(self, bucket: list[Reaction], stamp: int) -> None:
+        """Inline execution that keeps each reaction's cost, so the next tag can choose the pool."""
+        for reaction in bucket:
+            reactor = reaction.reactor
+            reactor._running = reaction
+            started = time.perf_counter()
+            try:
+                reaction.body()
+            except BaseException as error:
+                raise LevelFailure(reaction, error) from error
+            finally:
+                reactor._running = None
+                reaction.cost = time.perf_counter() - started
+            if reaction._fired:
+                self._propagate(reaction, stamp)
 
     def _propagate(self, reaction: Reaction, stamp: int) -> None:
         buckets = self._buckets
@@ -264,3 +300,8 @@ class Scheduler:
         if reaction is None or not isinstance(original, Exception):
             raise original
         raise ReactionFailed(reaction.reactor.fqn, reaction.name, failed_at, original) from original
+
+
+def _worth_parallel(bucket: list[Reaction]) -> bool:
+    total = math.fsum(reaction.cost for reaction in bucket)
+    return total >= PARALLEL_THRESHOLD_S

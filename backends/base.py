@@ -1,0 +1,89 @@
+"""The backend interface every execution model implements (DESIGN.md §3).
+
+A backend hosts a group of N workers. Each worker is built *inside* the backend's execution context
+(a Ray actor process, a reactor, the driver's own loop) from a picklable factory the workload supplies,
+so the worker owns its state. Everything a workload does is expressed as ``call_all``: every worker
+runs one method of its own with the same argument, and the results come back in worker-index order.
+Broadcast, gather and environment stepping are named forms of it, so that the harness can time them
+separately and every backend is measured doing exactly the same calls.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+WorkerFactory = Callable[[int], Any]
+"""Builds worker ``i``; must be picklable (a module-level function or a functools.partial of one)."""
+
+
+class BackendUnavailable(Exception):
+    """The backend cannot run here (a missing optional package); the reason is shown to the user."""
+
+
+class OperationNotSupported(Exception):
+    """The workload asked for an operation this backend does not implement."""
+
+
+@dataclass
+class BackendOptions:
+    """Settings shared by all backends; each backend uses the ones that apply to it."""
+
+    threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+    ray_address: str | None = None
+
+
+class Backend(abc.ABC):
+    """A group of workers and the operations a workload may time.
+
+    Life cycle: ``start`` (timed by the harness as ``startup_s``), any number of operations, then
+    ``shutdown``, which must release processes, threads and shared memory even after an error.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    operations: ClassVar[frozenset[str]] = frozenset({"call_all"})
+
+    def __init__(self, options: BackendOptions | None = None):
+        self.options = options or BackendOptions()
+        self.n_workers = 0
+
+    @classmethod
+    def availability(cls) -> str | None:
+        """None when the backend can run here, else a one-line reason (never raises)."""
+        return None
+
+    @abc.abstractmethod
+    def start(self, factory: WorkerFactory, n_workers: int) -> None:
+        """Creates the workers, each from ``factory(index)`` inside the execution context."""
+
+    @abc.abstractmethod
+    def call_all(self, method: str, arg: Any = None) -> list[Any]:
+        """Every worker runs ``worker.<method>(arg)``; returns the results in worker-index order."""
+
+    def broadcast(self, payload: Any, method: str = "receive") -> None:
+        """Every worker receives ``payload``; returns once all have it."""
+        self.call_all(method, payload)
+
+    def gather(self, method: str = "result") -> list[Any]:
+        """One result per worker, in worker-index order (never arrival order)."""
+        return self.call_all(method, None)
+
+    def step_environments(self, steps: int, method: str = "step") -> list[Any]:
+        """Every worker steps its own environment(s) ``steps`` times and returns a summary."""
+        return self.call_all(method, steps)
+
+    def micro(self, program: str, size: int, workers: int) -> float:
+        """Runtime micro-benchmark (reactor runtimes only); see workloads.micro."""
+        raise OperationNotSupported(f"{self.name} has no runtime micro-benchmarks")
+
+    @abc.abstractmethod
+    def shutdown(self) -> None:
+        """Releases everything; safe to call twice and after a failed ``start``."""
+
+    def describe(self) -> dict[str, Any]:
+        """Versions and settings recorded with every row."""
+        return {"threads": 1}

@@ -1,0 +1,43 @@
+"""Groups result rows into per-cell summaries (median and 95% interval over repeats).
+
+Shared by the end-of-run table, the plots and the report, so they all agree on what a number means.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .stats import Summary, summarize
+
+
+@dataclass(frozen=True)
+class CellSummary:
+    workload: str
+    params: tuple[tuple[str, str], ...]
+    backend: str
+    metric: str
+    unit: str
+    summary: Summary
+
+    def param(self, name: str) -> str:
+        return dict(self.params).get(name, "")
+
+
+def summarize_rows(rows: Iterable[dict[str, str]]) -> list[CellSummary]:
+    """One summary per (workload, params, backend, metric) over its ok rows."""
+    groups: dict[tuple, list[float]] = defaultdict(list)
+    units: dict[tuple, str] = {}
+    for row in rows:
+        if row["status"] != "ok" or not row["value"]:
+            continue
+        params = tuple(sorted((k[6:], v) for k, v in row.items() if k.startswith("param_") and v))
+        key = (row["workload"], params, row["backend"], row["metric"])
+        groups[key].append(float(row["value"]))
+        units[key] = row["unit"]
+    return [
+        CellSummary(workload, params, backend, metric, units[key], summarize(values))
+        for key, values in groups.items()
+        for (workload, params, backend, metric) in [key]
+    ]

@@ -1,0 +1,86 @@
+"""Runs one cell in this (fresh) process: ``python -m harness.cell --result FILE < spec.json``.
+
+The parent (``harness.runner``) starts one such process per cell so that no state, memory or
+framework process leaks from one measurement into the next (DESIGN.md §6.7). Start-up is timed on
+its own (``startup_s``); the workload's measured window is wrapped in a CPU window; the backend is
+shut down whatever happens; the outcome goes to a JSON file the parent reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from backends.base import BackendOptions, BackendUnavailable, OperationNotSupported
+
+from . import metadata, registry
+from .cpu_window import CpuWindow
+
+
+def one_line(error: BaseException) -> str:
+    """``Type: first line of the message``, short enough for a CSV cell."""
+    text = str(error).strip().splitlines()
+    message = f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+    return message[:300]
+
+
+def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
+    outcome: dict[str, Any] = {"status": "ok", "error": "", "metadata": metadata.process_metadata()}
+    workload = registry.WORKLOADS[spec["workload"]]
+    backend_cls = registry.BACKENDS[spec["backend"]]
+    reason = backend_cls.availability()
+    if reason:
+        return {**outcome, "status": "unavailable", "error": reason}
+    options = BackendOptions(threads=spec["threads"], ray_address=spec.get("ray_address"))
+    backend = backend_cls(options)
+    params = spec["params"]
+    try:
+        if workload.operation == "call_all":
+            started = time.perf_counter()
+            backend.start(workload.factory(params), workload.n_workers(params))
+            outcome["startup_s"] = time.perf_counter() - started
+        with CpuWindow() as window:
+            measurement = workload.measure(backend, params, spec["profile"])
+        outcome.update(
+            metrics=measurement.metrics,
+            work=measurement.work,
+            rounds=measurement.rounds,
+            warmup=measurement.warmup,
+            cpu_util=window.cpu_util,
+            other_cpu_pct=window.other_cpu_pct,
+            threads=backend.describe().get("threads"),
+        )
+    except BackendUnavailable as error:
+        outcome.update(status="unavailable", error=one_line(error))
+    except OperationNotSupported as error:
+        outcome.update(status="skipped", error=one_line(error))
+    except Exception as error:
+        traceback.print_exc(file=sys.stderr)
+        outcome.update(status="error", error=one_line(error))
+    finally:
+        try:
+            backend.shutdown()
+        except Exception as error:
+            traceback.print_exc(file=sys.stderr)
+            if outcome["status"] == "ok":
+                outcome.update(status="error", error=f"shutdown failed: {one_line(error)}")
+    return outcome
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.cell", description=__doc__)
+    parser.add_argument("--result", required=True, type=Path, help="where to write the outcome")
+    args = parser.parse_args()
+    spec = json.loads(sys.stdin.read())
+    outcome = run_cell(spec)
+    args.result.write_text(json.dumps(outcome))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

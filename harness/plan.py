@@ -1,0 +1,63 @@
+"""Expands a suite, a profile and a backend choice into the ordered list of cells to run.
+
+Order matters for fairness (DESIGN.md §6.7): repeats are the outer loop and backends the inner one,
+rotated each repeat, so slow drifts of a shared machine do not land on one backend.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from . import registry
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One measurement: a workload at one parameter point on one backend, one repeat."""
+
+    suite: str
+    workload: str
+    params_json: str
+    backend: str
+    repeat: int
+    profile: str
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return json.loads(self.params_json)
+
+    @property
+    def key(self) -> str:
+        """Identifies the cell across repeats (the ``cell`` column); used by --resume and stats."""
+        return cell_key(self.workload, self.params, self.backend)
+
+    def label(self) -> str:
+        inner = " ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.workload} {inner} on {self.backend} (repeat {self.repeat + 1})"
+
+
+def cell_key(workload: str, params: dict[str, Any], backend: str) -> str:
+    inner = ",".join(f"{k}={params[k]}" for k in sorted(params))
+    return f"{workload}[{inner}]@{backend}"
+
+
+def build_plan(suite: str, profile: str, backends: list[str] | None, repeats: int) -> list[Cell]:
+    grid_profile = "smoke" if suite == "smoke" else profile
+    points: list[tuple[str, str, list[str]]] = []
+    for workload_name in registry.SUITES[suite]:
+        workload = registry.WORKLOADS[workload_name]
+        eligible = [b for b in registry.backends_for(workload) if backends is None or b in backends]
+        for params in workload.grid(grid_profile):
+            names = [b for b in eligible if workload.applies_to(params, b)]
+            points.append((workload_name, json.dumps(params, sort_keys=True), names))
+    cells: list[Cell] = []
+    for repeat in range(repeats):
+        for workload_name, params_json, names in points:
+            if not names:
+                continue
+            shift = repeat % len(names)
+            for backend in names[shift:] + names[:shift]:
+                cells.append(Cell(suite, workload_name, params_json, backend, repeat, grid_profile))
+    return cells

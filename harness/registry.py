@@ -1,0 +1,65 @@
+"""Names the user can type: backends, workloads, suites, profiles, and what runs on what."""
+
+from __future__ import annotations
+
+from backends.base import Backend
+from backends.ray_backend import RayBackend
+from backends.reactor_backend import ReactorBackend
+from backends.sequential import SequentialBackend
+from backends.xronos_backend import XronosBackend
+from workloads.base import PROFILES, Workload
+from workloads.collectives import Collectives
+from workloads.micro import Micro
+
+from .errors import UsageError
+
+BACKENDS: dict[str, type[Backend]] = {
+    cls.name: cls for cls in (SequentialBackend, RayBackend, ReactorBackend, XronosBackend)
+}
+
+WORKLOADS: dict[str, Workload] = {w.name: w for w in (Collectives(), Micro())}
+
+SUITES: dict[str, list[str]] = {
+    "collectives": ["collectives"],
+    "micro": ["micro"],
+}
+SUITES["all"] = ["collectives", "micro"]
+SUITES["smoke"] = list(SUITES["all"])
+"""``smoke`` runs every workload of ``all`` at its smoke-profile sizes, in seconds."""
+
+DEFAULT_REPEATS = {"smoke": 1, "quick": 3, "paper": 10}
+
+
+def availability(backend: str) -> str | None:
+    """None if the backend can run here, else why not (a missing optional package)."""
+    return BACKENDS[backend].availability()
+
+
+def backends_for(workload: Workload) -> list[str]:
+    """Backends that implement the workload's operation, in registry order."""
+    return [name for name, cls in BACKENDS.items() if workload.operation in cls.operations]
+
+
+def parse_backends(text: str | None) -> list[str] | None:
+    """``a,b`` -> [a, b], rejecting unknown or repeated names; None means every backend."""
+    if text is None:
+        return None
+    names = [part.strip() for part in text.split(",")]
+    if not all(names):
+        raise UsageError(f"--backends: empty name in {text!r}")
+    unknown = [n for n in names if n not in BACKENDS]
+    if unknown:
+        raise UsageError(f"unknown backend {unknown[0]!r}; choose from {', '.join(BACKENDS)}")
+    if len(set(names)) != len(names):
+        raise UsageError(f"--backends: a name is repeated in {text!r}")
+    return names
+
+
+def check_suite(name: str) -> None:
+    if name not in SUITES:
+        raise UsageError(f"unknown suite {name!r}; choose from {', '.join(SUITES)}")
+
+
+def check_profile(name: str) -> None:
+    if name not in PROFILES:
+        raise UsageError(f"unknown profile {name!r}; choose from {', '.join(PROFILES)}")

@@ -1,0 +1,206 @@
+"""Runs a plan: each cell in a fresh subprocess with a timeout, rows appended as cells finish.
+
+Also the guard rails: a cell that would not fit in free memory is skipped, an unavailable backend is
+recorded as such without a process, a cell's whole process tree is killed on timeout or interrupt,
+and nothing a cell started may outlive it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from . import metadata, registry
+from .plan import Cell
+from .results import INTERRUPTED, ResultWriter
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN_VARIABLE = "HARNESS_CELL_TOKEN"
+
+
+@dataclass
+class RunSettings:
+    run_id: str
+    timeout_s: float
+    threads: int
+    ray_address: str | None = None
+    started_utc: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+@dataclass
+class CellOutcome:
+    cell: Cell
+    status: str
+    error: str
+    rows: list[dict[str, Any]]
+    wall_s: float
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM arrived; the rows written so far are safe."""
+
+
+def run_plan(
+    cells: list[Cell],
+    writer: ResultWriter,
+    settings: RunSettings,
+    on_start: Callable[[Cell], None] = lambda cell: None,
+    on_done: Callable[[CellOutcome], None] = lambda outcome: None,
+) -> list[CellOutcome]:
+    """Runs every cell in order; raises Interrupted (after recording the cut cell) on a signal."""
+    outcomes = []
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        for cell in cells:
+            on_start(cell)
+            outcome = run_one(cell, settings)
+            writer.write(outcome.rows)
+            outcomes.append(outcome)
+            on_done(outcome)
+            if outcome.error == INTERRUPTED:
+                raise Interrupted()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return outcomes
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt()
+
+
+def run_one(cell: Cell, settings: RunSettings) -> CellOutcome:
+    workload = registry.WORKLOADS[cell.workload]
+    started = time.perf_counter()
+    reason = registry.availability(cell.backend)
+    if reason:
+        return _outcome(cell, settings, "unavailable", reason, {}, started)
+    needed = workload.peak_memory_bytes(cell.params, cell.backend)
+    available = psutil.virtual_memory().available
+    if needed > available:
+        message = f"needs about {needed / 2**30:.1f} GiB, {available / 2**30:.1f} GiB available"
+        return _outcome(cell, settings, "skipped", message, {}, started)
+    spec = {
+        "workload": cell.workload,
+        "params": cell.params,
+        "backend": cell.backend,
+        "profile": cell.profile,
+        "threads": settings.threads,
+        "ray_address": settings.ray_address,
+    }
+    result = _run_subprocess(spec, settings.timeout_s)
+    status = result.get("status", "error")
+    return _outcome(cell, settings, status, result.get("error", ""), result, started)
+
+
+def _child_environment(token: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(metadata.MALLOC_TUNING)
+    env[TOKEN_VARIABLE] = token
+    env["RAY_USAGE_STATS_ENABLED"] = "0"
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _run_subprocess(spec: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    token = uuid.uuid4().hex
+    with tempfile.TemporaryDirectory(prefix="harness-cell-") as scratch:
+        result_path = Path(scratch) / "outcome.json"
+        log_path = Path(scratch) / "stderr.log"
+        with log_path.open("wb") as log:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "harness.cell", "--result", str(result_path)],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=_child_environment(token),
+                start_new_session=True,
+            )
+            try:
+                child.stdin.write(json.dumps(spec).encode())
+                child.stdin.close()
+                child.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                kill_cell_processes(child.pid, token)
+                child.wait()
+                return {"status": "timeout", "error": f"no result within {timeout_s:g} s; killed"}
+            except KeyboardInterrupt:
+                kill_cell_processes(child.pid, token)
+                child.wait()
+                return {"status": "error", "error": INTERRUPTED}
+            finally:
+                kill_cell_processes(child.pid, token)
+        if result_path.exists():
+            return json.loads(result_path.read_text())
+        tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        return {"status": "error", "error": f"cell process exited {child.returncode}: {tail[0][:250]}"}
+
+
+def kill_cell_processes(pid: int, token: str) -> None:
+    """Kills the cell's process group and any process carrying its token (Ray's daemons included)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    for process in psutil.process_iter(["pid"]):
+        try:
+            if process.pid != os.getpid() and process.environ().get(TOKEN_VARIABLE) == token:
+                process.kill()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+
+
+def _outcome(
+    cell: Cell,
+    settings: RunSettings,
+    status: str,
+    error: str,
+    result: dict[str, Any],
+    started: float,
+) -> CellOutcome:
+    wall = time.perf_counter() - started
+    workload = registry.WORKLOADS[cell.workload]
+    common = {
+        "run_id": settings.run_id,
+        "started_utc": settings.started_utc,
+        "suite": cell.suite,
+        "workload": cell.workload,
+        "backend": cell.backend,
+        "repeat": cell.repeat,
+        "cell": cell.key,
+        "profile": cell.profile,
+        "status": status,
+        "error": error,
+        "rounds": result.get("rounds"),
+        "warmup": result.get("warmup"),
+        "work": result.get("work"),
+        "threads": result.get("threads"),
+        "cell_wall_s": round(wall, 3),
+        "cpu_util": result.get("cpu_util"),
+        "other_cpu_pct": result.get("other_cpu_pct"),
+        "git_commit": metadata.git_commit(ROOT),
+    }
+    common.update(result.get("metadata") or metadata.process_metadata())
+    common.update({f"param_{k}": v for k, v in cell.params.items()})
+    rows = []
+    if status == "ok":
+        for metric, (value, unit) in result["metrics"].items():
+            rows.append({**common, "metric": metric, "value": value, "unit": unit})
+        if "startup_s" in result:
+            rows.append({**common, "metric": "startup_s", "value": result["startup_s"], "unit": "s"})
+    else:
+        for metric, unit in workload.metrics_for(cell.params):
+            rows.append({**common, "metric": metric, "value": None, "unit": unit})
+    return CellOutcome(cell, status, error, rows, wall)

@@ -1,0 +1,68 @@
+"""What a workload declares and returns; the harness's runner and the workloads meet here.
+
+Profiles: ``smoke`` (seconds, for tests and CI), ``quick`` (the default; the whole ``all`` suite in
+under 20 minutes on 2 cores) and ``paper`` (the paper's sizes and counts).
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from backends.base import Backend, WorkerFactory
+
+PROFILES = ("smoke", "quick", "paper")
+
+Params = dict[str, Any]
+
+
+@dataclass
+class Measurement:
+    """One repeat of one cell: metric -> (value, unit), plus the work done for the equal-work check."""
+
+    metrics: dict[str, tuple[float, str]] = field(default_factory=dict)
+    work: int | None = None
+    rounds: int = 0
+    warmup: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, metric: str, value: float, unit: str) -> None:
+        self.metrics[metric] = (float(value), unit)
+
+
+class Workload(abc.ABC):
+    """An experiment family: a parameter grid per profile and a measurement per cell."""
+
+    name: ClassVar[str]
+    suite: ClassVar[str]
+    description: ClassVar[str]
+    operation: ClassVar[str] = "call_all"
+    metrics: ClassVar[tuple[tuple[str, str], ...]]
+    """(metric, unit) pairs every successful cell reports."""
+
+    @abc.abstractmethod
+    def grid(self, profile: str) -> list[Params]:
+        """Parameter points for a profile, in the order they should run."""
+
+    def metrics_for(self, params: Params) -> tuple[tuple[str, str], ...]:
+        """The (metric, unit) pairs a cell at ``params`` reports (rows of a failed cell use them)."""
+        return self.metrics
+
+    def applies_to(self, params: Params, backend: str) -> bool:
+        """Whether this point runs on that backend at all (e.g. a thread count on a 1-thread runtime)."""
+        return True
+
+    def n_workers(self, params: Params) -> int:
+        return 0
+
+    def factory(self, params: Params) -> WorkerFactory:
+        raise NotImplementedError(f"{self.name} builds no workers")
+
+    def peak_memory_bytes(self, params: Params, backend: str) -> int:
+        """Estimated peak memory of a cell, so the runner can skip one that would not fit."""
+        return 0
+
+    @abc.abstractmethod
+    def measure(self, backend: Backend, params: Params, profile: str) -> Measurement:
+        """Runs warm-up rounds (dropped) and measured rounds on a started backend."""
