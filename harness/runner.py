@@ -149,17 +149,19 @@ def _run_subprocess(spec: dict[str, Any], timeout_s: float) -> dict[str, Any]:
 
 
 def kill_cell_processes(pid: int, token: str) -> None:
-    """Kills the cell's process group and any process carrying its token (Ray's daemons included)."""
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    """Kills the cell's process group and every process carrying its token (Ray's daemons
+    included), then waits for them to be gone so that the next cell starts on a quiet machine."""
+    victims = []
     for process in psutil.process_iter(["pid"]):
-        try:
-            if process.pid != os.getpid() and process.environ().get(TOKEN_VARIABLE) == token:
-                process.kill()
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        if process.pid == os.getpid():
             continue
+        try:
+            if os.getpgid(process.pid) == pid or process.environ().get(TOKEN_VARIABLE) == token:
+                process.kill()
+                victims.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, ProcessLookupError):
+            continue
+    psutil.wait_procs(victims, timeout=10)
 
 
 def _outcome(

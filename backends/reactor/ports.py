@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import AbsentValueError, UndeclaredEffectError, UndeclaredSourceError
+from .errors import AbsentValueError, ReactorError, UndeclaredEffectError, UndeclaredSourceError
 
 if TYPE_CHECKING:
     from .reactor import Reaction, Reactor
@@ -20,6 +20,9 @@ class _Unassembled:
 
     stamp = -2
     tag = (0, 0)
+
+    def push_physical(self, trigger: Any, value: Any, delay: int) -> None:
+        raise ReactorError(f"{trigger.fqn} scheduled while the program is not running")
 
 
 UNASSEMBLED = _Unassembled()

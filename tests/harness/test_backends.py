@@ -1,0 +1,72 @@
+"""Every backend does the same calls and returns results in worker-index order."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from backends.base import BackendOptions
+from backends.ray_backend import RayBackend
+from backends.reactor_backend import ReactorBackend
+from backends.sequential import SequentialBackend
+
+
+class Recorder:
+    def __init__(self, tag: str, index: int):
+        self.index = index
+        self.tag = tag
+        self.seen: list = []
+
+    def receive(self, payload):
+        self.seen.append(payload if np.isscalar(payload) else int(np.asarray(payload).sum()))
+
+    def result(self, _=None):
+        return (self.tag, self.index, list(self.seen))
+
+    def boom(self, _=None):
+        raise ValueError(f"worker {self.index} exploded")
+
+
+LOCAL = [SequentialBackend, ReactorBackend]
+
+
+@pytest.mark.parametrize("backend_cls", LOCAL)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_gather_is_in_worker_order(backend_cls, threads):
+    backend = backend_cls(BackendOptions(threads=threads))
+    backend.start(functools.partial(Recorder, "t"), 5)
+    try:
+        backend.broadcast(7)
+        backend.broadcast(np.ones(200_000, dtype=np.uint8))
+        assert backend.gather() == [("t", i, [7, 200_000]) for i in range(5)]
+    finally:
+        backend.shutdown()
+
+
+@pytest.mark.parametrize("backend_cls", LOCAL)
+def test_worker_error_propagates_and_shutdown_still_works(backend_cls):
+    backend = backend_cls(BackendOptions(threads=2))
+    backend.start(functools.partial(Recorder, "t"), 3)
+    with pytest.raises(Exception, match="exploded"):
+        backend.call_all("boom")
+    backend.shutdown()
+    backend.shutdown()
+
+
+@pytest.mark.slow
+def test_ray_backend_matches_sequential():
+    ray_backend = RayBackend(BackendOptions())
+    ray_backend.start(functools.partial(Recorder, "t"), 3)
+    try:
+        big = np.ones(300_000, dtype=np.uint8)  # above the inline limit: put once, shared
+        ray_backend.broadcast(big)
+        ray_backend.broadcast(3)
+        assert ray_backend.gather() == [("t", i, [300_000, 3]) for i in range(3)]
+        assert len(set(ray_backend.pids)) == 3
+    finally:
+        ray_backend.shutdown()
+    import ray
+
+    assert not ray.is_initialized()

@@ -1,0 +1,110 @@
+"""Bad input: one line on stderr, exit status 2, no traceback, nothing written."""
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.cli import main
+
+BAD_RUNS = [
+    (["run", "--suite", "nope"], "unknown suite 'nope'"),
+    (["run", "--suite", "smoke", "--backends", "ray,nope"], "unknown backend 'nope'"),
+    (["run", "--suite", "smoke", "--profile", "fast"], "unknown profile 'fast'"),
+    (["run", "--suite", "smoke", "--repeats", "0"], "out of range"),
+    (["run", "--suite", "smoke", "--repeats", "-3"], "out of range"),
+    (["run", "--suite", "smoke", "--repeats", "many"], "not a whole number"),
+    (["run", "--suite", "smoke", "--repeats", "99999999"], "out of range"),
+    (["run", "--suite", "smoke", "--timeout", "0"], "out of range"),
+    (["run", "--suite", "smoke", "--timeout", "soon"], "not a number"),
+    (["run", "--suite", "smoke", "--timeout", "nan"], "out of range"),
+    (["run", "--suite", "smoke", "--out", "/nonexistent-dir/x.csv"], "does not exist"),
+    (["run", "--suite", "smoke", "--out", "/proc/version"], "cannot write"),
+    (["run", "--suite", "smoke", "--out", "/proc"], "is a directory"),
+    (["run", "--suite", "smoke", "--resume", "/nonexistent.csv"], "no such file"),
+    (["run"], "required"),
+    (["frobnicate"], "invalid choice"),
+    ([], "required"),
+    (["plot", "/nonexistent.csv"], "no such file"),
+]
+
+
+@pytest.mark.parametrize("argv, message", BAD_RUNS)
+def test_bad_input_is_one_line_and_exit_2(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: "), err
+    assert message in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_output(tmp_path, capsys):
+    # /proc/sys files refuse new files even to root.
+    assert (
+        main(["run", "--suite", "smoke", "--backends", "sequential", "--out", "/proc/sys/harness.csv"]) == 2
+    )
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_existing_output_is_never_overwritten(tmp_path: Path, capsys):
+    existing = tmp_path / "old.csv"
+    existing.write_text("precious\n")
+    assert main(["run", "--suite", "smoke", "--out", str(existing)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert existing.read_text() == "precious\n"
+
+
+def test_corrupt_resume_file(tmp_path: Path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not,a,results\nfile\n")
+    assert main(["run", "--suite", "smoke", "--resume", str(bad)]) == 2
+    assert "not a results CSV" in capsys.readouterr().err
+    assert bad.read_text() == "not,a,results\nfile\n"
+
+
+def test_plot_of_corrupt_csv(tmp_path: Path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\x00\x01\x02")
+    assert main(["plot", str(bad), "--out", str(tmp_path / "figs")]) == 2
+    assert not (tmp_path / "figs").exists()
+
+
+def test_help_on_every_command(capsys):
+    for argv in (["--help"], ["run", "--help"], ["list", "--help"], ["plot", "--help"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 0
+    assert "--resume" in capsys.readouterr().out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "run",
+                "--suite",
+                "--repeats",
+                "--timeout",
+                "--backends",
+                "-1",
+                "x",
+                "0",
+                ",",
+                "--profile",
+                "--out",
+            ]
+        ),
+        max_size=6,
+    )
+)
+def test_fuzzed_arguments_never_traceback(argv):
+    if "--help" in argv:
+        return
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # only --help may exit this way
+        code = stop.code
+    assert code in (0, 1, 2)

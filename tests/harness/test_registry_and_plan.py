@@ -1,0 +1,85 @@
+import pytest
+
+from harness import registry
+from harness.errors import UsageError
+from harness.plan import build_plan
+from harness.results import PARAM_NAMES
+from workloads.base import PROFILES
+
+
+def test_every_suite_names_known_workloads():
+    for suite, workloads in registry.SUITES.items():
+        assert workloads, suite
+        assert all(name in registry.WORKLOADS for name in workloads)
+    assert {"all", "smoke", "collectives", "micro"} <= set(registry.SUITES)
+
+
+def test_workload_params_fit_the_csv_contract():
+    for workload in registry.WORKLOADS.values():
+        for profile in PROFILES:
+            grid = workload.grid(profile)
+            assert grid, (workload.name, profile)
+            for params in grid:
+                assert set(params) <= set(PARAM_NAMES), params
+
+
+def test_backends_for_respects_operations():
+    assert registry.backends_for(registry.WORKLOADS["collectives"]) == ["sequential", "ray", "reactor"]
+    assert registry.backends_for(registry.WORKLOADS["micro"]) == ["reactor", "xronos"]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("nope", "unknown backend 'nope'"), ("ray,,reactor", "empty name"), ("ray,ray", "repeated")],
+)
+def test_parse_backends_rejects_bad_names(text, message):
+    with pytest.raises(UsageError, match=message):
+        registry.parse_backends(text)
+
+
+def test_unknown_suite_and_profile():
+    with pytest.raises(UsageError, match="unknown suite"):
+        registry.check_suite("everything")
+    with pytest.raises(UsageError, match="unknown profile"):
+        registry.check_profile("fast")
+
+
+def test_plan_interleaves_backends_and_rotates_them_per_repeat():
+    cells = build_plan("collectives", "quick", ["sequential", "ray", "reactor"], repeats=3)
+    first_point = cells[0].params_json
+    orders = [[c.backend for c in cells if c.params_json == first_point and c.repeat == r] for r in range(3)]
+    assert orders == [
+        ["sequential", "ray", "reactor"],
+        ["ray", "reactor", "sequential"],
+        ["reactor", "sequential", "ray"],
+    ]
+    # repeats are the outer loop: every cell of repeat 0 comes before any of repeat 1
+    repeats = [c.repeat for c in cells]
+    assert repeats == sorted(repeats)
+
+
+def test_plan_quick_grid_has_paper_figures_points():
+    cells = build_plan("collectives", "quick", ["reactor"], repeats=1)
+    points = {(c.params["n_actors"], c.params["object_bytes"], c.params["variant"]) for c in cells}
+    for size in (1024, 102400, 1048576, 10485760, 104857600):
+        assert (16, size, "copy") in points and (16, size, "read") in points
+    for actors in (1, 2, 4, 8, 16):
+        assert (actors, 10485760, "copy") in points
+
+
+def test_paper_profile_adds_the_large_objects():
+    cells = build_plan("collectives", "paper", ["reactor"], repeats=1)
+    sizes = {c.params["object_bytes"] for c in cells}
+    assert {264_857_600, 488_576_000} <= sizes
+
+
+def test_single_threaded_runtime_gets_no_multi_thread_cells():
+    cells = build_plan("micro", "quick", None, repeats=1)
+    assert all(c.params["workers"] == 1 for c in cells if c.backend == "xronos")
+    assert any(c.params["workers"] == 2 for c in cells if c.backend == "reactor")
+
+
+def test_smoke_suite_uses_smoke_grid():
+    cells = build_plan("smoke", "quick", None, repeats=1)
+    assert {c.profile for c in cells} == {"smoke"}
+    assert {c.workload for c in cells} == set(registry.SUITES["all"])

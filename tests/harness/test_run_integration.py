@@ -1,0 +1,94 @@
+"""End-to-end runs of the CLI in a subprocess, as a user (and CI) runs it."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import psutil
+import pytest
+
+from harness.results import BASE_COLUMNS, METADATA_COLUMNS, PARAM_COLUMNS, read_rows
+
+pytestmark = pytest.mark.slow
+
+
+def _ray_processes() -> list[str]:
+    names = []
+    for process in psutil.process_iter(["name", "cmdline", "status"]):
+        if process.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        text = " ".join(process.info["cmdline"] or [process.info["name"] or ""])
+        if any(part in text for part in ("raylet", "gcs_server", "ray::", "default_worker.py")):
+            names.append(text[:80])
+    return names
+
+
+def test_smoke_suite_end_to_end(cli, tmp_path: Path):
+    out = tmp_path / "smoke.csv"
+    result = cli("run", "--suite", "smoke", "--out", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    with out.open(newline="") as handle:
+        header = next(csv.reader(handle))
+    for column in BASE_COLUMNS + PARAM_COLUMNS + METADATA_COLUMNS:
+        assert column in header
+    rows = read_rows(out)
+    assert {r["status"] for r in rows} == {"ok"}
+    assert {r["backend"] for r in rows} == {"sequential", "ray", "reactor", "xronos"}
+    assert len({r["run_id"] for r in rows}) == 1
+    collective = [r for r in rows if r["workload"] == "collectives"]
+    for cell in {r["param_object_bytes"] for r in collective}:
+        works = {r["backend"]: r["work"] for r in collective if r["param_object_bytes"] == cell}
+        assert len(set(works.values())) == 1 and int(next(iter(works.values()))) > 0, works
+    metrics = {(r["backend"], r["metric"]) for r in collective}
+    for backend in ("sequential", "ray", "reactor"):
+        for metric in ("broadcast_ms", "gather_ms", "round_ms", "startup_s"):
+            assert (backend, metric) in metrics
+    for row in rows:
+        assert float(row["value"]) > 0
+        assert row["python_version"] and row["cpu_count"] and row["git_commit"] is not None
+    assert _ray_processes() == []
+
+
+def test_resume_runs_only_missing_cells(cli, tmp_path: Path):
+    out = tmp_path / "run.csv"
+    first = cli(
+        "run", "--suite", "smoke", "--backends", "sequential,reactor", "--repeats", "2", "--out", str(out)
+    )
+    assert first.returncode == 0, first.stderr[-2000:]
+    lines = out.read_text().splitlines()
+    complete = read_rows(out)
+    kept_cells = {(r["cell"], r["repeat"]) for r in complete}
+    # drop the last cell's rows, as if the run had been killed before it finished
+    last = (complete[-1]["cell"], complete[-1]["repeat"])
+    survivors = [
+        line for line, row in zip(lines[1:], complete, strict=True) if (row["cell"], row["repeat"]) != last
+    ]
+    out.write_text("\n".join([lines[0], *survivors]) + "\n")
+    second = cli(
+        "run", "--suite", "smoke", "--backends", "sequential,reactor", "--repeats", "2", "--resume", str(out)
+    )
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "1 cells" in second.stderr
+    resumed = read_rows(out)
+    assert {(r["cell"], r["repeat"]) for r in resumed} == kept_cells
+    assert len(resumed) == len(complete)
+    assert len({r["run_id"] for r in resumed}) == 1
+
+
+def test_timeout_is_recorded_and_ray_is_cleaned_up(cli, tmp_path: Path):
+    out = tmp_path / "timeout.csv"
+    result = cli("run", "--suite", "collectives", "--profile", "smoke", "--backends", "ray", "--repeats", "1",
+                 "--timeout", "1", "--out", str(out))  # fmt: skip
+    assert result.returncode == 1
+    rows = read_rows(out)
+    assert rows and {r["status"] for r in rows} == {"timeout"}
+    assert all("no result within 1 s" in r["error"] for r in rows)
+    assert _ray_processes() == []
+
+
+def test_list_shows_backends_and_grids(cli):
+    result = cli("list")
+    assert result.returncode == 0
+    for word in ("collectives", "micro", "sequential", "ray", "reactor", "xronos", "n_actors=16"):
+        assert word in result.stdout
