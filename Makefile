@@ -1,0 +1,48 @@
+# Two entry points (see README): `make bench` runs every suite and draws the figures, `make test`
+# runs the test suite. Both create or update the project's virtual environment .venv themselves.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+STAMP_TIME := $(shell date -u +%Y%m%d-%H%M%S)
+BENCH_CSV ?= results/bench-$(STAMP_TIME).csv
+BENCH_PLOTS ?= results/bench-$(STAMP_TIME)-plots
+SUITE ?= all
+PROFILE ?= quick
+
+.PHONY: bench test reference plots lint venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) harness/bootstrap.py $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev,xronos]"
+	touch $(STAMP)
+
+bench: $(STAMP)
+	$(BIN)/python -m harness run --suite $(SUITE) --profile $(PROFILE) --out $(BENCH_CSV); \
+	status=$$?; \
+	$(BIN)/python -m harness plot $(BENCH_CSV) --out $(BENCH_PLOTS); \
+	exit $$status
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+# The committed reference run of this machine and its figures.
+reference: $(STAMP)
+	rm -f results/reference/all-quick.csv
+	mkdir -p results/reference
+	$(BIN)/python -m harness run --suite all --out results/reference/all-quick.csv
+	$(BIN)/python -m harness plot results/reference/all-quick.csv --out plots
+
+plots: $(STAMP)
+	$(BIN)/python -m harness plot --out plots
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
