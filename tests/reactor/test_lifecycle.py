@@ -10,8 +10,9 @@ import pytest
 from backends.reactor import AssemblyError, Environment, Reactor, ReactorError, msec
 
 
-def worker_threads() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.startswith("reactor-worker-")]
+def worker_threads() -> set[threading.Thread]:
+    """Live pool threads (compare with a snapshot: other tests' leftovers are not this test's)."""
+    return {t for t in threading.enumerate() if t.name.startswith("reactor-worker-")}
 
 
 class Life(Reactor):
@@ -201,12 +202,14 @@ class Host(Reactor):
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("workers", [1, 2])
 def test_driven_mode_processes_one_round_per_run_until_idle(workers):
+    before = worker_threads()
     env = Environment(workers=workers, fast=False)
     host = env.create(Host, "host", 3)
     bank = env.bank(Echo, 3, "echo")
     env.connect(host.out, bank.port("inp"), broadcast=True)
     env.connect(bank.port("out"), host.replies)
     env.start()
+    assert len(worker_threads() - before) == workers - 1
     assert host.startups == 1 and host.rounds == []
     for round_ in range(1, 4):
         host.request.schedule(round_)
@@ -217,7 +220,7 @@ def test_driven_mode_processes_one_round_per_run_until_idle(workers):
     assert host.shutdowns == 1
     env.stop()  # idempotent
     assert host.shutdowns == 1
-    assert worker_threads() == []
+    assert worker_threads() <= before
     with pytest.raises(ReactorError, match="not running"):
         host.request.schedule(99)
 

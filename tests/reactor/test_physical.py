@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import sys
+import itertools
 import threading
 
 import pytest
 
 from backends.reactor import Environment, PastScheduleError, Reactor, ReactorError, msec, sec
+from backends.reactor import scheduler as scheduler_module
 
 
 class Inbox(Reactor):
@@ -83,7 +84,7 @@ def check_all_delivered(inbox: Inbox, threads: int, per_thread: int) -> None:
     for k in range(threads):  # each thread's events arrive in the order it scheduled them
         assert [i for kk, i in values if kk == k] == list(range(per_thread))
     tags = inbox.tags
-    assert all(a < b for a, b in zip(tags, tags[1:], strict=False)), "tags must strictly increase"
+    assert all(a < b for a, b in itertools.pairwise(tags)), "tags must strictly increase"
 
 
 @pytest.mark.timeout(60)
@@ -95,17 +96,7 @@ def test_concurrent_schedulers_all_delivered_in_increasing_tags(fast, workers):
     check_all_delivered(inbox, 4, 100)
 
 
-@pytest.fixture
-def frequent_thread_switches():
-    """Switch threads every 10 us instead of 5 ms, so that races get a chance to show."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    yield
-    sys.setswitchinterval(previous)
-
-
 @pytest.mark.timeout(60)
-@pytest.mark.usefixtures("frequent_thread_switches")
 def test_concurrent_schedulers_while_logical_time_runs_ahead_of_physical_time():
     """Fast mode with 1 s logical steps: physical events land at (now, m+1) and must neither collide
     with each other (a lost value) nor be given a tag behind the one being processed."""
@@ -113,6 +104,34 @@ def test_concurrent_schedulers_while_logical_time_runs_ahead_of_physical_time():
     inbox = env.create(Inbox, "inbox", ahead_steps=3000, expect=900)
     run_with_pushers(env, inbox, threads=3, per_thread=300)
     check_all_delivered(inbox, 3, 300)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("call", ["schedule", "request_stop"])
+def test_a_call_from_another_thread_as_a_tag_begins_never_lands_in_the_past(monkeypatch, call):
+    """Deterministic version of a race: another thread schedules (or requests stop) after the scheduler
+    has chosen the next tag but before it processes it; the result must come after that tag."""
+    env = Environment(fast=True, timeout=sec(10))
+    inbox = env.create(Inbox, "inbox", ahead_steps=3)
+    original = scheduler_module.Scheduler._process
+
+    def process(self, tag, events):
+        if tag == (sec(2), 0):
+            action = (lambda: inbox.pa.schedule("late")) if call == "schedule" else env.request_stop
+            thread = threading.Thread(target=action)
+            thread.start()
+            thread.join()
+        return original(self, tag, events)
+
+    monkeypatch.setattr(scheduler_module.Scheduler, "_process", process)
+    env.run()
+    tags = inbox.tags
+    assert all(a < b for a, b in itertools.pairwise(tags)), tags
+    if call == "schedule":
+        assert inbox.seen == [((sec(2), 1), "late")]
+        assert tags[-1] == (sec(10), 0)
+    else:
+        assert tags == [(0, 0), (sec(1), 0), (sec(2), 0), (sec(2), 1)]  # shutdown right after (2 s, 0)
 
 
 def test_events_scheduled_for_the_same_tag_pile_up_in_microsteps():
