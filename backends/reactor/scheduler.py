@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from .errors import ReactionFailed, ReactorError
+from .modes import LevelModes
 from .pool import LevelFailure, WorkerPool
 from .reactor import Reaction
 from .timeunits import Tag
@@ -58,6 +59,7 @@ class Scheduler:
         self._start_ns: int | None = None
         self._finished = False
         self._pool = WorkerPool(workers) if workers > 1 else None
+        self._modes = LevelModes(n_levels)
         self._startups = [t for t in triggers if isinstance(t, Startup)]
         self._shutdowns = [t for t in triggers if isinstance(t, Shutdown)]
         self._timers = [t for t in triggers if isinstance(t, Timer)]
@@ -199,10 +201,7 @@ class Scheduler:
                 if bucket:
                     self.reactions_executed += len(bucket)
                     if pool is not None and len(bucket) > 1 and _worth_parallel(bucket):
-                        pool.run(bucket)
-                        for reaction in bucket:
-                            if reaction._fired:
-                                self._propagate(reaction, stamp)
+                        self._run_adaptive(level, bucket, stamp)
                     elif pool is not None:
                         self._run_inline_timed(bucket, stamp)
                     else:
@@ -232,6 +231,19 @@ class Scheduler:
         finally:
             self._lo = len(buckets)
             self._hi = -1
+
+    def _run_adaptive(self, level: int, bucket: list[Reaction], stamp: int) -> None:
+        """Runs a costly level on the pool or inline, whichever has been faster for it."""
+        parallel = self._modes.parallel(level)
+        started = time.perf_counter()
+        if parallel:
+            self._pool.run(bucket)
+            for reaction in bucket:
+                if reaction._fired:
+                    self._propagate(reaction, stamp)
+        else:
+            self._run_inline_timed(bucket, stamp)
+        self._modes.record(level, parallel, (time.perf_counter() - started) / len(bucket))
 
     def _run_inline_timed(self, bucket: list[Reaction], stamp: int) -> None:
         """Inline execution that keeps each reaction's cost, so the next tag can choose the pool."""

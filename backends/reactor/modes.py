@@ -1,0 +1,58 @@
+"""Chooses, per level, whether the pool or the caller's thread runs a level of several reactions.
+
+Running a level on W threads pays only when the reactions overlap: numpy kernels and C code that
+release the GIL do, pure-Python bodies on a GIL interpreter and memory-bound copies often do not, and
+then the hand-off and the barrier make the level slower than a plain loop. So each level keeps the
+time per reaction it took in each mode (an exponential moving average) and runs in the faster one,
+re-trying the other now and then (after 8 runs, then 16, ... up to 1024 while the choice holds) in
+case the work changed. The choice never affects results, only speed.
+"""
+
+from __future__ import annotations
+
+import math
+
+SMOOTHING = 0.3
+FIRST_PROBE = 8
+LAST_PROBE = 1024
+
+
+class LevelModes:
+    """Per-level timings of inline and parallel execution, and the choice between them."""
+
+    __slots__ = ("_inline", "_interval", "_parallel", "_since_probe")
+
+    def __init__(self, n_levels: int):
+        self._inline = [math.nan] * n_levels
+        self._parallel = [math.nan] * n_levels
+        self._since_probe = [0] * n_levels
+        self._interval = [FIRST_PROBE] * n_levels
+
+    def parallel(self, level: int) -> bool:
+        """True if the level should go to the pool this time."""
+        inline, parallel = self._inline[level], self._parallel[level]
+        if parallel != parallel:  # never measured: try the pool first
+            return True
+        if inline != inline:
+            return False
+        faster_is_parallel = parallel < inline
+        self._since_probe[level] += 1
+        if self._since_probe[level] >= self._interval[level]:
+            self._since_probe[level] = 0
+            return not faster_is_parallel
+        return faster_is_parallel
+
+    def record(self, level: int, parallel: bool, seconds_per_reaction: float) -> None:
+        table = self._parallel if parallel else self._inline
+        before = (self._parallel[level] < self._inline[level]) if self._both_known(level) else None
+        old = table[level]
+        table[level] = seconds_per_reaction if old != old else old + SMOOTHING * (seconds_per_reaction - old)
+        if before is not None and self._since_probe[level] == 0:
+            after = self._parallel[level] < self._inline[level]
+            if after == before:
+                self._interval[level] = min(LAST_PROBE, self._interval[level] * 2)
+            else:
+                self._interval[level] = FIRST_PROBE
+
+    def _both_known(self, level: int) -> bool:
+        return self._inline[level] == self._inline[level] and self._parallel[level] == self._parallel[level]
