@@ -19,7 +19,11 @@ Params = dict[str, Any]
 
 @dataclass
 class Measurement:
-    """One repeat of one cell: metric -> (value, unit), plus the work done for the equal-work check."""
+    """One repeat of one cell: metric -> (value, unit), plus the work done for the equal-work check.
+
+    ``work`` is per round (bytes moved, env steps, ...), so backends may measure different numbers
+    of rounds yet must agree on it exactly.
+    """
 
     metrics: dict[str, tuple[float, str]] = field(default_factory=dict)
     work: int | None = None
