@@ -1,6 +1,6 @@
 """The ``ray`` backend: one Ray Core actor per worker, used the way Ray's documentation recommends.
 
-DESIGN.md §6.4: a private local instance (``address="local"``) on loopback with the dashboard off
+DESIGN.md §6.4: a private local instance (``address="local"``) listening on loopback only, dashboard off
 and ``log_to_driver=False``; fractional ``num_cpus`` so that all N actors really start on a small
 machine; a large argument shared by all workers is ``ray.put`` once per call and arrives zero-copy
 and read-only, small ones go by value; results are released before the next call.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from typing import Any
 
 from .base import Backend, BackendUnavailable, WorkerFactory
@@ -20,6 +21,21 @@ INLINE_LIMIT_BYTES = 100 * 1024
 
 def _payload_bytes(arg: Any) -> int:
     return int(getattr(arg, "nbytes", 0) or (len(arg) if isinstance(arg, (bytes, bytearray)) else 0))
+
+
+def _loopback_only() -> None:
+    """Makes a private instance listen on loopback only.
+
+    Ray replaces a loopback node address with the machine's routable one unless its "cluster" mode
+    is off (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER``, read when ray is imported); with the node address
+    left at 127.0.0.1, every Ray server (GCS, raylet, workers, agents) binds loopback instead of all
+    interfaces. The instance then cannot join other nodes, which a private instance never does.
+    """
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    if "ray" in sys.modules:  # imported earlier in this process: the constant is already read
+        from ray._private import ray_constants
+
+        ray_constants.ENABLE_RAY_CLUSTER = False
 
 
 class _Host:
@@ -48,6 +64,8 @@ class RayBackend(Backend):
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
         if self.availability():
             raise BackendUnavailable(self.availability())
+        if not self.options.ray_address:
+            _loopback_only()
         import ray
 
         self._ray = ray

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 
 import numpy as np
+import psutil
 import pytest
 
 from backends.base import BackendOptions
@@ -55,11 +57,27 @@ def test_worker_error_propagates_and_shutdown_still_works(backend_cls):
     backend.shutdown()
 
 
+def _non_loopback_listeners() -> list[str]:
+    """Listening sockets of this process tree (Ray's daemons are its children) off loopback."""
+    me = psutil.Process()
+    pids = {me.pid, *(child.pid for child in me.children(recursive=True))}
+    bad = []
+    for conn in psutil.net_connections(kind="inet"):
+        if conn.status != psutil.CONN_LISTEN or conn.pid not in pids:
+            continue
+        address = ipaddress.ip_address(conn.laddr.ip)
+        address = getattr(address, "ipv4_mapped", None) or address
+        if not address.is_loopback:
+            bad.append(f"{conn.laddr.ip}:{conn.laddr.port} (pid {conn.pid})")
+    return bad
+
+
 @pytest.mark.slow
-def test_ray_backend_matches_sequential():
+def test_ray_backend_matches_sequential_and_listens_on_loopback_only():
     ray_backend = RayBackend(BackendOptions())
     ray_backend.start(functools.partial(Recorder, "t"), 3)
     try:
+        assert _non_loopback_listeners() == []
         big = np.ones(300_000, dtype=np.uint8)  # above the inline limit: put once, shared
         ray_backend.broadcast(big)
         ray_backend.broadcast(3)
