@@ -60,6 +60,7 @@ class Scheduler:
         self._finished = False
         self._pool = WorkerPool(workers) if workers > 1 else None
         self._modes = LevelModes(n_levels)
+        self._spent: list[Any] = []
         self._startups = [t for t in triggers if isinstance(t, Startup)]
         self._shutdowns = [t for t in triggers if isinstance(t, Shutdown)]
         self._timers = [t for t in triggers if isinstance(t, Timer)]
@@ -179,9 +180,11 @@ class Scheduler:
         self.tag = tag
         self.stamp += 1
         self.tags_processed += 1
+        spent = self._spent
         try:
             for trigger, value in events:
                 trigger._fire(value)
+                spent.append(trigger)
             if tag == self._stop_tag:
                 self._finished = True
                 for trigger in self._shutdowns:
@@ -189,6 +192,16 @@ class Scheduler:
             self._run_levels()
         except BaseException as error:
             self._fail(error)
+        finally:
+            self._release(spent)
+
+    @staticmethod
+    def _release(spent: list[Any]) -> None:
+        """Drops the tag's values: they are absent from now on, and holding them would keep, say, the
+        previous round's arrays alive while the next round allocates new ones."""
+        for element in spent:
+            element._value = None
+        spent.clear()
 
     def _run_levels(self) -> None:
         buckets = self._buckets
@@ -225,6 +238,7 @@ class Scheduler:
                                                 self._hi = succ.level
                                     if port.delayed_inputs:
                                         self._push_delayed(port)
+                                self._spent.extend(fired)
                                 fired.clear()
                     bucket.clear()
                 level += 1
@@ -272,6 +286,7 @@ class Scheduler:
                         self._hi = succ.level
             if port.delayed_inputs:
                 self._push_delayed(port)
+        self._spent.extend(reaction._fired)
         reaction._fired.clear()
 
     def _push_delayed(self, port: Any) -> None:
