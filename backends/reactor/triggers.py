@@ -82,11 +82,8 @@ class Timer(Trigger):
             clock.push_event((clock.tag[0] + self.period, 0), self, None)
 
 
-class LogicalAction(Trigger):
-    """Scheduled by its reactor's reactions; fires ``min_delay + delay`` later in logical time.
-
-    A total delay of zero means the next microstep of the current tag.
-    """
+class _Action(Trigger):
+    """An action: a trigger with a minimum delay added to every schedule."""
 
     __slots__ = ("min_delay",)
 
@@ -95,6 +92,15 @@ class LogicalAction(Trigger):
             raise PastScheduleError(f"action {reactor.fqn}.{name}: min_delay must be >= 0")
         super().__init__(reactor, name)
         self.min_delay = min_delay
+
+
+class LogicalAction(_Action):
+    """Scheduled by its reactor's reactions; fires ``min_delay + delay`` later in logical time.
+
+    A total delay of zero means the next microstep of the current tag.
+    """
+
+    __slots__ = ()
 
     def schedule(self, value: Any = None, delay: int = 0) -> None:
         reaction = self.reactor._running
@@ -113,16 +119,10 @@ class LogicalAction(Trigger):
         clock.push_event(tag, self, value)
 
 
-class PhysicalAction(Trigger):
+class PhysicalAction(_Action):
     """Scheduled from any thread; its tag comes from the physical clock, never the logical past."""
 
-    __slots__ = ("min_delay",)
-
-    def __init__(self, reactor: Reactor, name: str, min_delay: int = 0):
-        if min_delay < 0:
-            raise PastScheduleError(f"action {reactor.fqn}.{name}: min_delay must be >= 0")
-        super().__init__(reactor, name)
-        self.min_delay = min_delay
+    __slots__ = ()
 
     def schedule(self, value: Any = None, delay: int = 0) -> None:
         """Thread-safe; wakes the scheduler if it is waiting for events."""
