@@ -7,14 +7,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+TEST_TAG_VARIABLE = "HARNESS_TEST_TAG"
+"""Set in the environment of every CLI run a test starts; every process the run starts (cells, Ray's
+daemons and workers) inherits it, so a test can find exactly its own leftovers on a shared machine."""
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 300, tag: str = ""
+) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT)
+    env[TEST_TAG_VARIABLE] = tag
     return subprocess.run(
         [sys.executable, "-m", "harness", *args],
         cwd=cwd or ROOT,
@@ -23,6 +32,20 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subpro
         text=True,
         timeout=timeout,
     )
+
+
+def tagged_processes(tag: str) -> list[str]:
+    """Live processes (zombies excluded) whose environment carries ``tag``."""
+    found = []
+    for process in psutil.process_iter(["status", "cmdline"]):
+        try:
+            if process.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            if process.environ().get(TEST_TAG_VARIABLE) == tag:
+                found.append(" ".join(process.info["cmdline"] or [])[:80])
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
 
 
 @pytest.fixture

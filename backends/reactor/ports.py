@@ -128,14 +128,33 @@ class Multiport(list):
     def __init__(self, name: str, ports: list[Port]):
         super().__init__(ports)
         self.name = name
+        self._checked_readers: set[int] = set()
 
     @property
     def width(self) -> int:
         return len(self)
 
     def values(self) -> list[Any]:
-        """Values of all channels in channel order (each must be present)."""
-        return [port.value for port in self]
+        """Values of all channels in channel order (each must be present).
+
+        The gather of every round goes through here, so the reading reaction's declarations are
+        checked once per reaction rather than once per channel and tag.
+        """
+        if not self:
+            return []
+        reaction = self[0].reactor._running
+        if reaction is None or id(reaction) not in self._checked_readers:
+            for port in self:
+                _ = port.value  # raises the undeclared or absent error naming the port
+            self._checked_readers.add(id(reaction))
+        stamp = self[0]._clock.stamp
+        values = []
+        for port in self:
+            source = port._src
+            if source._stamp != stamp:
+                raise AbsentValueError(f"{port.fqn} is absent at tag {port._clock.tag}")
+            values.append(source._value)
+        return values
 
     def present(self) -> list[tuple[int, Any]]:
         """(channel, value) of the channels present at this tag, in channel order."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import math
 import threading
 import time
 from typing import Any
@@ -215,31 +214,14 @@ class Scheduler:
                     self.reactions_executed += len(bucket)
                     if pool is not None and len(bucket) > 1 and _worth_parallel(bucket):
                         self._run_adaptive(level, bucket, stamp)
-                    elif pool is not None:
-                        self._run_inline_timed(bucket, stamp)
-                    else:
+                    elif pool is not None and len(bucket) > 1:
+                        started = time.perf_counter()
+                        self._run_inline(bucket, stamp)
+                        share = (time.perf_counter() - started) / len(bucket)
                         for reaction in bucket:
-                            reactor = reaction.reactor
-                            reactor._running = reaction
-                            try:
-                                reaction.body()
-                            except BaseException as error:
-                                raise LevelFailure(reaction, error) from error
-                            finally:
-                                reactor._running = None
-                            fired = reaction._fired
-                            if fired:
-                                for port in fired:
-                                    for succ in port._downstream_reactions:
-                                        if succ._stamp != stamp:
-                                            succ._stamp = stamp
-                                            buckets[succ.level].append(succ)
-                                            if succ.level > self._hi:
-                                                self._hi = succ.level
-                                    if port.delayed_inputs:
-                                        self._push_delayed(port)
-                                self._spent.extend(fired)
-                                fired.clear()
+                            reaction.cost = share
+                    else:
+                        self._run_inline(bucket, stamp)
                     bucket.clear()
                 level += 1
         finally:
@@ -256,24 +238,39 @@ class Scheduler:
                 if reaction._fired:
                     self._propagate(reaction, stamp)
         else:
-            self._run_inline_timed(bucket, stamp)
+            self._run_inline(bucket, stamp)
         self._modes.record(level, parallel, (time.perf_counter() - started) / len(bucket))
 
-    def _run_inline_timed(self, bucket: list[Reaction], stamp: int) -> None:
-        """Inline execution that keeps each reaction's cost, so the next tag can choose the pool."""
-        for reaction in bucket:
-            reactor = reaction.reactor
-            reactor._running = reaction
-            started = time.perf_counter()
-            try:
-                reaction.body()
-            except BaseException as error:
-                raise LevelFailure(reaction, error) from error
-            finally:
+    def _run_inline(self, bucket: list[Reaction], stamp: int) -> None:
+        """Runs a level on the caller's thread: the hot path of every program."""
+        buckets = self._buckets
+        spent = self._spent
+        hi = self._hi
+        try:
+            for reaction in bucket:
+                reactor = reaction.reactor
+                reactor._running = reaction
+                try:
+                    reaction.body()
+                except BaseException as error:
+                    reactor._running = None
+                    raise LevelFailure(reaction, error) from error
                 reactor._running = None
-                reaction.cost = time.perf_counter() - started
-            if reaction._fired:
-                self._propagate(reaction, stamp)
+                fired = reaction._fired
+                if fired:
+                    for port in fired:
+                        for succ in port._downstream_reactions:
+                            if succ._stamp != stamp:
+                                succ._stamp = stamp
+                                buckets[succ.level].append(succ)
+                                if succ.level > hi:
+                                    hi = succ.level
+                        if port.delayed_inputs:
+                            self._push_delayed(port)
+                    spent.extend(fired)
+                    fired.clear()
+        finally:
+            self._hi = hi
 
     def _propagate(self, reaction: Reaction, stamp: int) -> None:
         buckets = self._buckets
@@ -330,5 +327,7 @@ class Scheduler:
 
 
 def _worth_parallel(bucket: list[Reaction]) -> bool:
-    total = math.fsum(reaction.cost for reaction in bucket)
+    total = 0.0
+    for reaction in bucket:
+        total += reaction.cost
     return total >= PARALLEL_THRESHOLD_S

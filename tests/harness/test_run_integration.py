@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import csv
+import uuid
 from pathlib import Path
 
-import psutil
 import pytest
 
 from harness.results import BASE_COLUMNS, METADATA_COLUMNS, PARAM_COLUMNS, read_rows
+from tests.conftest import tagged_processes
 
 pytestmark = pytest.mark.slow
 
 
-def _ray_processes() -> list[str]:
-    names = []
-    for process in psutil.process_iter(["name", "cmdline", "status"]):
-        if process.info["status"] == psutil.STATUS_ZOMBIE:
-            continue
-        text = " ".join(process.info["cmdline"] or [process.info["name"] or ""])
-        if any(part in text for part in ("raylet", "gcs_server", "ray::", "default_worker.py")):
-            names.append(text[:80])
-    return names
-
-
 def test_smoke_suite_end_to_end(cli, tmp_path: Path):
     out = tmp_path / "smoke.csv"
-    result = cli("run", "--suite", "smoke", "--out", str(out))
+    tag = uuid.uuid4().hex
+    result = cli("run", "--suite", "smoke", "--out", str(out), tag=tag)
     assert result.returncode == 0, result.stderr[-2000:]
     with out.open(newline="") as handle:
         header = next(csv.reader(handle))
@@ -47,7 +38,7 @@ def test_smoke_suite_end_to_end(cli, tmp_path: Path):
     for row in rows:
         assert float(row["value"]) > 0
         assert row["python_version"] and row["cpu_count"] and row["git_commit"] is not None
-    assert _ray_processes() == []
+    assert tagged_processes(tag) == []
 
 
 def test_resume_runs_only_missing_cells(cli, tmp_path: Path):
@@ -78,13 +69,14 @@ def test_resume_runs_only_missing_cells(cli, tmp_path: Path):
 
 def test_timeout_is_recorded_and_ray_is_cleaned_up(cli, tmp_path: Path):
     out = tmp_path / "timeout.csv"
+    tag = uuid.uuid4().hex
     result = cli("run", "--suite", "collectives", "--profile", "smoke", "--backends", "ray", "--repeats", "1",
-                 "--timeout", "1", "--out", str(out))  # fmt: skip
+                 "--timeout", "1", "--out", str(out), tag=tag)  # fmt: skip
     assert result.returncode == 1
     rows = read_rows(out)
     assert rows and {r["status"] for r in rows} == {"timeout"}
     assert all("no result within 1 s" in r["error"] for r in rows)
-    assert _ray_processes() == []
+    assert tagged_processes(tag) == []
 
 
 def test_list_shows_backends_and_grids(cli):
