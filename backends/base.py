@@ -20,6 +20,25 @@ WorkerFactory = Callable[[int], Any]
 """Builds worker ``i``; must be picklable (a module-level function or a functools.partial of one)."""
 
 
+@dataclass(frozen=True)
+class EnvironmentFactory:
+    """A worker factory for environment workloads that also names the environment it steps.
+
+    Worker-group backends just call it (``factory(index)`` builds a worker whose ``step(k)`` returns
+    ``(steps, reward_sum)``); vectorized reference backends (Gymnasium's vector envs, ale-py's
+    AtariVectorEnv) read ``env_id`` and ``seed`` and build the same environments their own way:
+    env ``i`` is seeded once with ``seed + i`` at construction, its actions come from its action
+    space seeded with ``seed + i``, and an episode's end resets it without a seed.
+    """
+
+    env_id: str
+    seed: int
+    build_worker: Callable[[int], Any]
+
+    def __call__(self, index: int) -> Any:
+        return self.build_worker(index)
+
+
 class BackendUnavailable(Exception):
     """The backend cannot run here (a missing optional package); the reason is shown to the user."""
 

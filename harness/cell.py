@@ -40,7 +40,7 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
     backend = backend_cls(options)
     params = spec["params"]
     try:
-        if workload.operation == "call_all":
+        if workload.n_workers(params) > 0:
             started = time.perf_counter()
             backend.start(workload.factory(params), workload.n_workers(params))
             outcome["startup_s"] = time.perf_counter() - started
@@ -54,6 +54,7 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
             cpu_util=window.cpu_util,
             other_cpu_pct=window.other_cpu_pct,
             threads=backend.describe().get("threads"),
+            result_digest=measurement.extra.get("result_digest"),
         )
     except BackendUnavailable as error:
         outcome.update(status="unavailable", error=one_line(error))

@@ -1,4 +1,5 @@
-"""Checks over a run's rows: equal work across backends (DESIGN.md §6.3)."""
+"""Checks over a run's rows: equal work across backends (DESIGN.md §6.3), identical results where
+the same worker code ran on several backends (same seeds must give the same rewards)."""
 
 from __future__ import annotations
 
@@ -23,4 +24,18 @@ def unequal_work(rows: Iterable[dict[str, str]]) -> list[str]:
         if len(values) > 1:
             detail = ", ".join(f"{b}={sorted(v)}" for b, v in sorted(by_backend.items()))
             problems.append(f"unequal work at {' '.join(point)}: {detail}")
+    return problems
+
+
+def unequal_results(rows: Iterable[dict[str, str]], backends: set[str]) -> list[str]:
+    """Messages for parameter points where ``backends`` produced different result digests."""
+    seen: dict[tuple[str, ...], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for row in rows:
+        if row["status"] == "ok" and row.get("result_digest") and row["backend"] in backends:
+            seen[point_of(row)][row["backend"]].add(row["result_digest"])
+    problems = []
+    for point, by_backend in seen.items():
+        if len(set().union(*by_backend.values())) > 1:
+            detail = ", ".join(f"{b}={sorted(v)}" for b, v in sorted(by_backend.items()))
+            problems.append(f"different results at {' '.join(point)}: {detail}")
     return problems

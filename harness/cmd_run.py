@@ -14,7 +14,7 @@ from rich.table import Table
 
 from . import registry
 from .aggregate import summarize_rows
-from .checks import unequal_work
+from .checks import unequal_results, unequal_work
 from .errors import UsageError
 from .plan import build_plan
 from .progress import RunProgress
@@ -85,8 +85,7 @@ def run(args: argparse.Namespace) -> int:
     registry.check_suite(args.suite)
     registry.check_profile(args.profile)
     backends = registry.parse_backends(args.backends)
-    profile = "smoke" if args.suite == "smoke" else args.profile
-    repeats = args.repeats or registry.DEFAULT_REPEATS[profile]
+    repeats = args.repeats
     path, run_id, done = _output_path(args)
     cells = [
         c for c in build_plan(args.suite, args.profile, backends, repeats) if (c.key, c.repeat) not in done
@@ -111,7 +110,9 @@ def run(args: argparse.Namespace) -> int:
     if interrupted:
         print(f"interrupted; finished rows are in {path}; continue with --resume {path}", file=sys.stderr)
         return 130
-    problems = unequal_work(r for r in rows if r["run_id"] == run_id)
+    this_run = [r for r in rows if r["run_id"] == run_id]
+    worker_groups = {name for name, cls in registry.BACKENDS.items() if "call_all" in cls.operations}
+    problems = unequal_work(this_run) + unequal_results(this_run, worker_groups)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     failed = [r for r in rows if r["run_id"] == run_id and r["status"] in ("error", "timeout")]

@@ -43,19 +43,21 @@ def cell_key(workload: str, params: dict[str, Any], backend: str) -> str:
     return f"{workload}[{inner}]@{backend}"
 
 
-def build_plan(suite: str, profile: str, backends: list[str] | None, repeats: int) -> list[Cell]:
+def build_plan(suite: str, profile: str, backends: list[str] | None, repeats: int | None) -> list[Cell]:
+    """Cells in run order; ``repeats`` None means each workload's default for the profile."""
     grid_profile = "smoke" if suite == "smoke" else profile
-    points: list[tuple[str, str, list[str]]] = []
+    points: list[tuple[str, str, list[str], int]] = []
     for workload_name in registry.SUITES[suite]:
         workload = registry.WORKLOADS[workload_name]
         eligible = [b for b in registry.backends_for(workload) if backends is None or b in backends]
         for params in workload.grid(grid_profile):
             names = [b for b in eligible if workload.applies_to(params, b)]
-            points.append((workload_name, json.dumps(params, sort_keys=True), names))
+            count = repeats if repeats is not None else workload.repeats[grid_profile]
+            points.append((workload_name, json.dumps(params, sort_keys=True), names, count))
     cells: list[Cell] = []
-    for repeat in range(repeats):
-        for workload_name, params_json, names in points:
-            if not names:
+    for repeat in range(max((p[3] for p in points), default=0)):
+        for workload_name, params_json, names, count in points:
+            if not names or repeat >= count:
                 continue
             shift = repeat % len(names)
             for backend in names[shift:] + names[:shift]:

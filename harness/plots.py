@@ -25,6 +25,9 @@ BACKEND_STYLE = {
     "ray-compiled": ("tab:cyan", "v"),
     "reactor": ("tab:red", "D"),
     "xronos": ("tab:green", "^"),
+    "gym-sync-vector": ("tab:olive", "P"),
+    "gym-async-vector": ("tab:brown", "X"),
+    "ale-vector": ("tab:purple", "*"),
 }
 PAPER_STYLE = {"ray": "tab:blue", "lf": "tab:red"}
 
@@ -34,6 +37,7 @@ class Figure:
     name: str
     draw: Callable[[Axes, list[CellSummary], list[dict[str, str]]], bool]
     """Draws on the axes; returns False when there is no measured data for it."""
+    panels: int = 1
 
 
 def _series(
@@ -133,10 +137,76 @@ def _draw_micro(ax: Axes, summaries: list[CellSummary], paper: list[dict[str, st
     return True
 
 
+PAPER_ENV_NAMES = {
+    "Pong-v4": "ALE/Pong-v5",
+    "MsPacman-v4": "ALE/MsPacman-v5",
+    "SpaceInvaders-v4": "ALE/SpaceInvaders-v5",
+}
+"""The paper used Gym's v4 Atari ids; ours are ale-py's v5 (sticky actions): same games."""
+
+
+def _label(s: CellSummary) -> str:
+    variant = s.param("variant")
+    return s.backend if variant in ("", "plain") else f"{s.backend} ({variant})"
+
+
+def _draw_sampling(workload: str, figure: str, title: str) -> Callable:
+    def draw(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[str, str]]) -> bool:
+        cells = [s for s in summaries if s.workload == workload and s.metric == "steps_per_s"]
+        if not cells:
+            return False
+        env_ids = sorted({s.param("env_id") for s in cells})
+        batched = sorted({int(s.param("steps_per_round")) for s in cells})
+        for ax, k in zip(axes, [1, max(batched)], strict=True):
+            chosen = [s for s in cells if int(s.param("steps_per_round")) == k]
+            backends = sorted({_label(s) for s in chosen})
+            width = 0.8 / (len(backends) + (2 if k == 1 else 0))
+            for b_index, label in enumerate(backends):
+                backend, _, variant = label.partition(" (")
+                variant = variant.rstrip(")") or "plain"
+                xs, ys, errs = [], [], []
+                for e_index, env_id in enumerate(env_ids):
+                    for s in chosen:
+                        if (
+                            s.backend == backend
+                            and s.param("env_id") == env_id
+                            and s.param("variant") == variant
+                        ):
+                            xs.append(e_index + b_index * width)
+                            ys.append(s.summary.median)
+                            errs.append([s.summary.median - s.summary.low, s.summary.high - s.summary.median])
+                color = BACKEND_STYLE.get(backend, ("tab:olive", "x"))[0]
+                hatch = "//" if variant != "plain" else None
+                yerr = list(zip(*errs, strict=True)) if errs else None
+                ax.bar(xs, ys, width, yerr=yerr, color=color, hatch=hatch, capsize=2, label=label)
+            if k == 1:
+                for p_index, (backend, color) in enumerate(PAPER_STYLE.items()):
+                    xs, ys = [], []
+                    for row in paper:
+                        env_id = PAPER_ENV_NAMES.get(row["env_id"], row["env_id"])
+                        if row["figure"] == figure and row["backend"] == backend and env_id in env_ids:
+                            xs.append(env_ids.index(env_id) + (len(backends) + p_index) * width)
+                            ys.append(float(row["value"]))
+                    if xs:
+                        ax.bar(xs, ys, width, color="white", edgecolor=color, hatch="..",
+                               label=PAPER_LABELS[backend] + " (32-core AWS)")  # fmt: skip
+            ax.set_xticks([i + 0.4 - width / 2 for i in range(len(env_ids))], env_ids, fontsize=8)
+            ax.set(yscale="log", ylabel="env steps / s (log)", title=f"{title}, K = {k} step(s) per round")
+        return True
+
+    return draw
+
+
 FIGURES = [
     Figure("bcast_gather_vs_size", _draw_vs_size),
     Figure("bcast_gather_vs_actors", _draw_vs_actors),
     Figure("micro_runtime", _draw_micro),
+    Figure("gym_sampling", _draw_sampling("gym", "gym_sampling", "Gym sampling, 15 envs"), panels=2),
+    Figure(
+        "atari_sampling",
+        _draw_sampling("atari", "atari_sampling", "Atari sampling, 15 envs (ours: v5 ids)"),
+        panels=2,
+    ),
 ]
 
 
@@ -144,13 +214,15 @@ def render(summaries: list[CellSummary], paper: list[dict[str, str]], out: Path)
     """Writes every figure that has data; returns the paths written."""
     written = []
     for figure in FIGURES:
-        fig, ax = plt.subplots(figsize=(8, 5.5))
+        fig, axes = plt.subplots(1, figure.panels, figsize=(8 * figure.panels, 5.5), squeeze=False)
+        ax = axes[0][0] if figure.panels == 1 else list(axes[0])
         try:
             if not figure.draw(ax, summaries, paper):
                 continue
-            if ax.get_legend_handles_labels()[0]:
-                ax.legend(fontsize=8)
-            ax.grid(True, which="both", alpha=0.3)
+            for each in axes[0]:
+                if each.get_legend_handles_labels()[0]:
+                    each.legend(fontsize=8)
+                each.grid(True, which="both", alpha=0.3)
             fig.tight_layout()
             path = out / f"{figure.name}.png"
             fig.savefig(path, dpi=110)

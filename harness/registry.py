@@ -6,28 +6,39 @@ from backends.base import Backend
 from backends.ray_backend import RayBackend
 from backends.reactor_backend import ReactorBackend
 from backends.sequential import SequentialBackend
+from backends.vector_envs import AleVector, GymAsyncVector, GymSyncVector
 from backends.xronos_backend import XronosBackend
 from workloads.base import PROFILES, Workload
 from workloads.collectives import Collectives
 from workloads.micro import Micro
+from workloads.sampling import AtariSampling, GymSampling
 
 from .errors import UsageError
 
 BACKENDS: dict[str, type[Backend]] = {
-    cls.name: cls for cls in (SequentialBackend, RayBackend, ReactorBackend, XronosBackend)
+    cls.name: cls
+    for cls in (
+        SequentialBackend,
+        RayBackend,
+        ReactorBackend,
+        XronosBackend,
+        GymSyncVector,
+        GymAsyncVector,
+        AleVector,
+    )
 }
 
-WORKLOADS: dict[str, Workload] = {w.name: w for w in (Collectives(), Micro())}
+WORKLOADS: dict[str, Workload] = {w.name: w for w in (Collectives(), Micro(), GymSampling(), AtariSampling())}
 
 SUITES: dict[str, list[str]] = {
     "collectives": ["collectives"],
     "micro": ["micro"],
+    "gym": ["gym"],
+    "atari": ["atari"],
 }
-SUITES["all"] = ["collectives", "micro"]
+SUITES["all"] = ["collectives", "micro", "gym", "atari"]
 SUITES["smoke"] = list(SUITES["all"])
 """``smoke`` runs every workload of ``all`` at its smoke-profile sizes, in seconds."""
-
-DEFAULT_REPEATS = {"smoke": 1, "quick": 3, "paper": 10}
 
 
 def availability(backend: str) -> str | None:
@@ -36,8 +47,8 @@ def availability(backend: str) -> str | None:
 
 
 def backends_for(workload: Workload) -> list[str]:
-    """Backends that implement the workload's operation, in registry order."""
-    return [name for name, cls in BACKENDS.items() if workload.operation in cls.operations]
+    """Backends that implement one of the workload's operations, in registry order."""
+    return [name for name, cls in BACKENDS.items() if workload.operations & cls.operations]
 
 
 def parse_backends(text: str | None) -> list[str] | None:

@@ -48,6 +48,7 @@ CELL_COLUMNS = [
     "rounds",
     "warmup",
     "work",
+    "result_digest",
     "threads",
     "cell_wall_s",
     "cpu_util",

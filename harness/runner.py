@@ -188,6 +188,7 @@ def _outcome(
         "rounds": result.get("rounds"),
         "warmup": result.get("warmup"),
         "work": result.get("work"),
+        "result_digest": result.get("result_digest"),
         "threads": result.get("threads"),
         "cell_wall_s": round(wall, 3),
         "cpu_util": result.get("cpu_util"),

@@ -41,7 +41,10 @@ class Workload(abc.ABC):
     name: ClassVar[str]
     suite: ClassVar[str]
     description: ClassVar[str]
-    operation: ClassVar[str] = "call_all"
+    operations: ClassVar[frozenset[str]] = frozenset({"call_all"})
+    """Backend operations this workload can be measured with (a backend needs one of them)."""
+    repeats: ClassVar[dict[str, int]] = {"smoke": 1, "quick": 3, "paper": 10}
+    """Default repeats per profile (``--repeats`` overrides them for every workload)."""
     metrics: ClassVar[tuple[tuple[str, str], ...]]
     """(metric, unit) pairs every successful cell reports."""
 

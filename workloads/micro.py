@@ -35,7 +35,7 @@ class Micro(Workload):
     name = "micro"
     suite = "micro"
     description = "reactor runtime cost: chain of relays (us/reaction), bank round, numpy bank with W threads"
-    operation = "micro"
+    operations = frozenset({"micro"})
     metrics = (("us_per_reaction", "us"), ("round_ms", "ms"))
 
     def metrics_for(self, params: Params) -> tuple[tuple[str, str], ...]:

@@ -15,6 +15,9 @@ import math
 SMOOTHING = 0.3
 FIRST_PROBE = 8
 LAST_PROBE = 1024
+CLEAR_LOSS = 1.5
+"""A mode this much slower than the other is not re-tried soon: a GIL-bound level on the pool can
+cost a whole switch interval (5 ms), so probing it often would cost more than it could find."""
 
 
 class LevelModes:
@@ -47,6 +50,11 @@ class LevelModes:
         before = (self._parallel[level] < self._inline[level]) if self._both_known(level) else None
         old = table[level]
         table[level] = seconds_per_reaction if old != old else old + SMOOTHING * (seconds_per_reaction - old)
+        if self._both_known(level):
+            slow, fast = sorted((self._parallel[level], self._inline[level]), reverse=True)
+            if slow > CLEAR_LOSS * fast:
+                self._interval[level] = LAST_PROBE
+                return
         if before is not None and self._since_probe[level] == 0:
             after = self._parallel[level] < self._inline[level]
             if after == before:

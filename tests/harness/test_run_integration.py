@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.registry import BACKENDS
 from harness.results import BASE_COLUMNS, METADATA_COLUMNS, PARAM_COLUMNS, read_rows
 from tests.conftest import tagged_processes
 
@@ -25,7 +26,12 @@ def test_smoke_suite_end_to_end(cli, tmp_path: Path):
         assert column in header
     rows = read_rows(out)
     assert {r["status"] for r in rows} == {"ok"}
-    assert {r["backend"] for r in rows} == {"sequential", "ray", "reactor", "xronos"}
+    assert {r["backend"] for r in rows} == set(BACKENDS)
+    for workload in ("gym", "atari"):
+        digests = {r["backend"]: r["result_digest"] for r in rows if r["workload"] == workload}
+        assert digests["sequential"] == digests["reactor"] == digests["ray"] != "", digests
+        works = {r["work"] for r in rows if r["workload"] == workload}
+        assert works == {"2"}  # 2 envs x 1 step per round on every backend, vector ones included
     assert len({r["run_id"] for r in rows}) == 1
     collective = [r for r in rows if r["workload"] == "collectives"]
     for cell in {r["param_object_bytes"] for r in collective}:

@@ -1,0 +1,140 @@
+"""Environment sampling rate: the paper's Gym and Atari figures (suites ``gym`` and ``atari``).
+
+N workers each own one environment; a round steps every environment K times with random actions and
+gathers (steps, reward) from each. K = 1 is the paper's synchronous setting, where communication
+dominates; a larger K batches work per message. The env steps per round are the cell's work, checked
+equal across backends, and a digest of the reward sums of a fixed prefix of rounds is checked
+identical across the worker-group backends (same seeds, same actions, same rewards).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import ClassVar
+
+from backends.base import Backend, WorkerFactory
+
+from .base import Measurement, Params, Workload
+from .envs import env_factory
+
+GYM_ENVS = ("CartPole-v1", "Blackjack-v1", "Pendulum-v1")
+ATARI_ENVS = ("ALE/Pong-v5", "ALE/MsPacman-v5", "ALE/SpaceInvaders-v5")
+N_ENVS = 15
+ATARI_FRAMESKIP = 4
+"""The v5 ALE envs repeat each action for 4 frames: frames/s = 4 x steps/s (DESIGN.md §6.9)."""
+
+VECTOR_BACKENDS = {"gym": ("gym-sync-vector", "gym-async-vector"), "atari": ("ale-vector",)}
+SEEDED_RESET_BACKENDS = ("ray",)
+"""The paper's Ray Atari baseline reset with a seed on every step; we measure that on Ray only."""
+
+
+class _Sampling(Workload):
+    """Shared body of the Gym and Atari sampling workloads."""
+
+    operations = frozenset({"call_all", "vector_env"})
+    repeats: ClassVar[dict[str, int]] = {"smoke": 1, "quick": 2, "paper": 10}
+    """Two quick repeats: a Ray cell of 15 actors costs about 13 s, and `all` must stay under 20 min."""
+    env_ids: ClassVar[tuple[str, ...]]
+    batched_steps: ClassVar[int]
+    rounds: ClassVar[dict[str, tuple[int, int, int, float]]]
+    """profile -> (warm-up rounds, minimum measured rounds, maximum measured rounds, minimum seconds)."""
+
+    def grid(self, profile: str) -> list[Params]:
+        env_ids = self.env_ids[:1] if profile == "smoke" else self.env_ids
+        n_envs = 2 if profile == "smoke" else N_ENVS
+        points = [
+            {"env_id": env_id, "n_envs": n_envs, "steps_per_round": k, "variant": "plain"}
+            for env_id in env_ids
+            for k in ((1,) if profile == "smoke" else (1, self.batched_steps))
+        ]
+        return points + self.extra_points(env_ids, n_envs, profile)
+
+    def extra_points(self, env_ids: tuple[str, ...], n_envs: int, profile: str) -> list[Params]:
+        return []
+
+    def applies_to(self, params: Params, backend: str) -> bool:
+        if params["variant"] == "seeded-reset":
+            return backend in SEEDED_RESET_BACKENDS
+        others = {b for family, names in VECTOR_BACKENDS.items() if family != self.suite for b in names}
+        return backend not in others
+
+    def n_workers(self, params: Params) -> int:
+        return int(params["n_envs"])
+
+    def factory(self, params: Params) -> WorkerFactory:
+        return env_factory(params["env_id"], seeded_reset=params["variant"] == "seeded-reset")
+
+    def peak_memory_bytes(self, params: Params, backend: str) -> int:
+        per_env = 150 * 2**20 if backend.startswith("ray") else 30 * 2**20
+        return int(params["n_envs"]) * per_env
+
+    def measure(self, backend: Backend, params: Params, profile: str) -> Measurement:
+        k, n = int(params["steps_per_round"]), int(params["n_envs"])
+        warmup, min_rounds, max_rounds, min_seconds = self.rounds[profile]
+        digest = hashlib.sha1()
+        for _ in range(warmup):
+            _digest_round(digest, _checked(backend.step_environments(k), n, k))
+        rounds = 0
+        elapsed = 0.0
+        while rounds < min_rounds or (elapsed < min_seconds and rounds < max_rounds):
+            started = time.perf_counter()
+            results = backend.step_environments(k)
+            elapsed += time.perf_counter() - started
+            _checked(results, n, k)
+            if rounds < min_rounds:
+                _digest_round(digest, results)
+            rounds += 1
+        m = Measurement(work=n * k, rounds=rounds, warmup=warmup)
+        steps_per_s = n * k * rounds / elapsed
+        m.add("steps_per_s", steps_per_s, "steps/s")
+        m.add("round_ms", elapsed / rounds * 1e3, "ms")
+        if self.suite == "atari":
+            m.add("frames_per_s", steps_per_s * ATARI_FRAMESKIP, "frames/s")
+        m.extra["result_digest"] = digest.hexdigest()[:16]
+        return m
+
+
+def _checked(results: list[tuple[int, float]], n: int, k: int) -> list[tuple[int, float]]:
+    if len(results) != n or any(steps != k for steps, _ in results):
+        raise RuntimeError(f"expected {n} workers x {k} steps, got {[s for s, _ in results]}")
+    return results
+
+
+def _digest_round(digest: hashlib._Hash, results: list[tuple[int, float]]) -> None:
+    digest.update(repr([round(reward, 9) for _, reward in results]).encode())
+
+
+class GymSampling(_Sampling):
+    name = "gym"
+    suite = "gym"
+    description = "15 Gym envs (one per worker), K random steps per round; steps/s"
+    metrics = (("steps_per_s", "steps/s"), ("round_ms", "ms"))
+    env_ids = GYM_ENVS
+    batched_steps = 100
+    rounds: ClassVar[dict[str, tuple[int, int, int, float]]] = {
+        "smoke": (2, 5, 5, 0.0),
+        "quick": (3, 3, 20_000, 0.5),
+        "paper": (100, 10_000, 10_000, 0.0),
+    }
+
+
+class AtariSampling(_Sampling):
+    name = "atari"
+    suite = "atari"
+    description = "15 Atari envs (ALE v5, bundled ROMs), K random steps per round; steps/s and frames/s"
+    metrics = (("steps_per_s", "steps/s"), ("round_ms", "ms"), ("frames_per_s", "frames/s"))
+    env_ids = ATARI_ENVS
+    batched_steps = 10
+    rounds: ClassVar[dict[str, tuple[int, int, int, float]]] = {
+        "smoke": (1, 3, 3, 0.0),
+        "quick": (2, 3, 2_000, 0.5),
+        "paper": (10, 1_000, 1_000, 0.0),
+    }
+
+    def extra_points(self, env_ids: tuple[str, ...], n_envs: int, profile: str) -> list[Params]:
+        if profile == "smoke":
+            return []
+        return [
+            {"env_id": e, "n_envs": n_envs, "steps_per_round": 1, "variant": "seeded-reset"} for e in env_ids
+        ]
