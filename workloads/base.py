@@ -56,7 +56,7 @@ class Workload(abc.ABC):
         """The (metric, unit) pairs a cell at ``params`` reports (rows of a failed cell use them)."""
         return self.metrics
 
-    def applies_to(self, params: Params, backend: str) -> bool:
+    def applies_to(self, params: Params, backend: str, profile: str) -> bool:
         """Whether this point runs on that backend at all (e.g. a thread count on a 1-thread runtime)."""
         return True
 

@@ -44,7 +44,7 @@ class Micro(Workload):
     def grid(self, profile: str) -> list[Params]:
         return [dict(point) for point in GRIDS[profile]]
 
-    def applies_to(self, params: Params, backend: str) -> bool:
+    def applies_to(self, params: Params, backend: str, profile: str) -> bool:
         if backend in SINGLE_THREADED:
             return params["workers"] == 1 and params["program"] != "numpy-bank"
         return True

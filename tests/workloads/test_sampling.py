@@ -8,7 +8,7 @@ import pytest
 from backends.base import BackendOptions
 from backends.reactor_backend import ReactorBackend
 from backends.sequential import SequentialBackend
-from backends.vector_envs import AleVector, GymSyncVector, ale_game
+from backends.vector_envs import AleVector, GymAsyncVector, GymSyncVector, ale_game
 from harness.registry import WORKLOADS
 from harness.results import read_rows
 from workloads.envs import env_factory
@@ -48,6 +48,18 @@ def test_sync_vector_backend_steps_every_env():
     assert [[steps for steps, _ in r] for r in results] == [[7, 7, 7]] * 4
 
 
+def test_async_vector_backend_matches_sync_and_leaves_no_process():
+    import psutil
+
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    asynchronous = _rewards(GymAsyncVector, "Blackjack-v1", rounds=3, k=4)
+    assert asynchronous == _rewards(GymSyncVector, "Blackjack-v1", rounds=3, k=4)
+    after = {p.pid for p in psutil.Process().children(recursive=True) if p.status() != psutil.STATUS_ZOMBIE}
+    assert after <= before | {
+        p.pid for p in psutil.Process().children() if "resource_tracker" in " ".join(p.cmdline())
+    }
+
+
 def test_ale_vector_backend_steps_every_env():
     results = _rewards(AleVector, "ALE/Pong-v5", rounds=2, k=5)
     assert [[steps for steps, _ in r] for r in results] == [[5, 5, 5]] * 2
@@ -61,9 +73,17 @@ def test_ale_game_names():
 def test_grids_keep_vector_backends_to_their_family():
     gym, atari = WORKLOADS["gym"], WORKLOADS["atari"]
     point = gym.grid("quick")[0]
-    assert gym.applies_to(point, "gym-sync-vector") and not gym.applies_to(point, "ale-vector")
+    assert gym.applies_to(point, "gym-sync-vector", "quick") and not gym.applies_to(
+        point, "ale-vector", "quick"
+    )
+    assert gym.applies_to(point, "gym-async-vector", "paper") and not gym.applies_to(
+        point, "gym-async-vector", "quick"
+    )
     seeded = [p for p in atari.grid("quick") if p["variant"] == "seeded-reset"]
-    assert seeded and all(atari.applies_to(p, "ray") and not atari.applies_to(p, "reactor") for p in seeded)
+    assert seeded
+    assert all(
+        atari.applies_to(p, "ray", "quick") and not atari.applies_to(p, "reactor", "quick") for p in seeded
+    )
 
 
 @pytest.mark.slow
