@@ -78,37 +78,42 @@ def _plot_paper(ax: Axes, paper: list[dict[str, str]], figure: str, x_column: st
         )
 
 
-def _draw_vs_size(ax: Axes, summaries: list[CellSummary], paper: list[dict[str, str]]) -> bool:
-    series = _series(summaries, "collectives", "round_ms", "object_bytes", n_actors="16", variant="copy")
-    if not series:
-        return False
-    _plot_measured(ax, series)
-    _plot_paper(ax, paper, "bcast_gather_vs_size", "object_bytes")
-    ax.set(
-        xscale="log",
-        yscale="log",
-        xlabel="object size (bytes)",
-        ylabel="broadcast + gather round (ms)",
-        title="Broadcast & gather vs object size (16 workers, copy)",
-    )
-    return True
+def _draw_collectives(figure: str, x_param: str, axis: dict[str, str], **fixed: str) -> Callable:
+    """A round-time-vs-parameter figure of the collectives workload, with the paper's curve."""
+
+    def draw(ax: Axes, summaries: list[CellSummary], paper: list[dict[str, str]]) -> bool:
+        series = _series(summaries, "collectives", "round_ms", x_param, **fixed)
+        if not series:
+            return False
+        _plot_measured(ax, series)
+        _plot_paper(ax, paper, figure, x_param)
+        ax.set(yscale="log", ylabel="broadcast + gather round (ms)", **axis)
+        return True
+
+    return draw
 
 
-def _draw_vs_actors(ax: Axes, summaries: list[CellSummary], paper: list[dict[str, str]]) -> bool:
-    series = _series(
-        summaries, "collectives", "round_ms", "n_actors", object_bytes="10485760", variant="copy"
-    )
-    if not series:
-        return False
-    _plot_measured(ax, series)
-    _plot_paper(ax, paper, "bcast_gather_vs_actors", "n_actors")
-    ax.set(
-        yscale="log",
-        xlabel="number of workers (actors / reactors)",
-        ylabel="broadcast + gather round (ms)",
-        title="Broadcast & gather vs workers (10 MiB, copy)",
-    )
-    return True
+_draw_vs_size = _draw_collectives(
+    "bcast_gather_vs_size",
+    "object_bytes",
+    {
+        "xscale": "log",
+        "xlabel": "object size (bytes)",
+        "title": "Broadcast & gather vs object size (16 workers, copy)",
+    },
+    n_actors="16",
+    variant="copy",
+)
+_draw_vs_actors = _draw_collectives(
+    "bcast_gather_vs_actors",
+    "n_actors",
+    {
+        "xlabel": "number of workers (actors / reactors)",
+        "title": "Broadcast & gather vs workers (10 MiB, copy)",
+    },
+    object_bytes="10485760",
+    variant="copy",
+)
 
 
 def _draw_micro(ax: Axes, summaries: list[CellSummary], paper: list[dict[str, str]]) -> bool:
