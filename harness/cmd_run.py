@@ -85,11 +85,11 @@ def run(args: argparse.Namespace) -> int:
     registry.check_suite(args.suite)
     registry.check_profile(args.profile)
     backends = registry.parse_backends(args.backends)
-    repeats = args.repeats
+    planned = build_plan(args.suite, args.profile, backends, args.repeats)
+    if not planned:
+        raise UsageError(f"none of the backends {args.backends} runs a workload of suite {args.suite!r}")
     path, run_id, done = _output_path(args)
-    cells = [
-        c for c in build_plan(args.suite, args.profile, backends, repeats) if (c.key, c.repeat) not in done
-    ]
+    cells = [c for c in planned if (c.key, c.repeat) not in done]
     try:
         writer = ResultWriter(path)
     except OSError as error:
