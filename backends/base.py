@@ -11,6 +11,7 @@ separately and every backend is measured doing exactly the same calls.
 from __future__ import annotations
 
 import abc
+import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,16 @@ class EnvironmentFactory:
 
     def __call__(self, index: int) -> Any:
         return self.build_worker(index)
+
+
+def missing_package(module: str, requirement: str) -> str | None:
+    """The unavailability reason of a backend whose optional package is absent, else None.
+
+    Uses ``find_spec`` so that ``list`` can tell without importing heavy packages such as Ray.
+    """
+    if importlib.util.find_spec(module) is None:
+        return f"the '{module}' package is not installed (pip install '{requirement}')"
+    return None
 
 
 class BackendUnavailable(Exception):

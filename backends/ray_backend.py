@@ -8,12 +8,11 @@ and read-only, small ones go by value; results are released before the next call
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from typing import Any
 
-from .base import Backend, BackendUnavailable, WorkerFactory
+from .base import Backend, BackendUnavailable, WorkerFactory, missing_package
 
 INLINE_LIMIT_BYTES = 100 * 1024
 """Ray inlines arguments below about 100 KiB; above it a shared argument is put once."""
@@ -57,9 +56,7 @@ class RayBackend(Backend):
 
     @classmethod
     def availability(cls) -> str | None:
-        if importlib.util.find_spec("ray") is None:
-            return "the 'ray' package is not installed (pip install 'ray==2.60.*')"
-        return None
+        return missing_package("ray", "ray==2.60.*")
 
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
         if self.availability():

@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import copy
 import functools
-import importlib.util
 import os
 import re
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .base import Backend, BackendUnavailable, EnvironmentFactory, OperationNotSupported, WorkerFactory
+from .base import (
+    Backend,
+    BackendUnavailable,
+    EnvironmentFactory,
+    OperationNotSupported,
+    WorkerFactory,
+    missing_package,
+)
 from .gym_envs import make_env
 
 
@@ -27,13 +33,11 @@ class _VectorBackend(Backend):
     """Steps ``n`` environments as one vector env; has no general-purpose workers."""
 
     operations = frozenset({"vector_env"})
-    requires: ClassVar[str] = "gymnasium"
+    requires: ClassVar[tuple[str, str]] = ("gymnasium", "gymnasium>=1.1")
 
     @classmethod
     def availability(cls) -> str | None:
-        if importlib.util.find_spec(cls.requires) is None:
-            return f"the '{cls.requires}' package is not installed"
-        return None
+        return missing_package(*cls.requires)
 
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
         if not isinstance(factory, EnvironmentFactory):
@@ -111,7 +115,7 @@ def ale_game(env_id: str) -> str:
 class AleVector(_VectorBackend):
     name = "ale-vector"
     description = "ale-py AtariVectorEnv: emulators stepped on C++ threads, raw 210x160x3 frames (reference)"
-    requires = "ale_py"
+    requires = ("ale_py", "ale-py==0.12.*")
 
     def _build(self, factory: EnvironmentFactory, n: int) -> Any:
         from ale_py.vector_env import AtariVectorEnv

@@ -8,11 +8,10 @@ that calls ``execute()``).
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from . import xronos_micro
-from .base import Backend, OperationNotSupported, WorkerFactory
+from .base import Backend, OperationNotSupported, WorkerFactory, missing_package
 
 
 class XronosBackend(Backend):
@@ -22,9 +21,7 @@ class XronosBackend(Backend):
 
     @classmethod
     def availability(cls) -> str | None:
-        if importlib.util.find_spec("xronos") is None:
-            return "the 'xronos' package is not installed (pip install 'xronos==0.15.*')"
-        return None
+        return missing_package("xronos", "xronos==0.15.*")
 
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
         raise OperationNotSupported("xronos runs only the micro suite so far")

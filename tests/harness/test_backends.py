@@ -88,3 +88,26 @@ def test_ray_backend_matches_sequential_and_listens_on_loopback_only():
     import ray
 
     assert not ray.is_initialized()
+
+
+def test_missing_package_reason():
+    from backends.base import missing_package
+
+    assert missing_package("numpy", "numpy") is None
+    assert "no_such_package_xyz" in missing_package("no_such_package_xyz", "no-such==1")
+
+
+def test_unavailable_backend_is_recorded_not_fatal(tmp_path, monkeypatch, capsys):
+    from backends.xronos_backend import XronosBackend
+    from harness.cli import main
+    from harness.results import read_rows
+
+    monkeypatch.setattr(XronosBackend, "availability", classmethod(lambda cls: "xronos is missing here"))
+    out = tmp_path / "run.csv"
+    assert (
+        main(["run", "--suite", "micro", "--profile", "smoke", "--backends", "xronos", "--out", str(out)])
+        == 0
+    )
+    rows = read_rows(out)
+    assert rows and {r["status"] for r in rows} == {"unavailable"}
+    assert {r["error"] for r in rows} == {"xronos is missing here"}
