@@ -206,6 +206,7 @@ class Scheduler:
         buckets = self._buckets
         pool = self._pool
         stamp = self.stamp
+        spent = self._spent
         level = self._lo
         try:
             while level <= self._hi:
@@ -221,7 +222,30 @@ class Scheduler:
                         for reaction in bucket:
                             reaction.cost = share
                     else:
-                        self._run_inline(bucket, stamp)
+                        # The single-worker hot path, kept in this loop: a method call per level
+                        # costs a chain of one-reaction levels about 20% (same body as _run_inline).
+                        for reaction in bucket:
+                            reactor = reaction.reactor
+                            reactor._running = reaction
+                            try:
+                                reaction.body()
+                            except BaseException as error:
+                                reactor._running = None
+                                raise LevelFailure(reaction, error) from error
+                            reactor._running = None
+                            fired = reaction._fired
+                            if fired:
+                                for port in fired:
+                                    for succ in port._downstream_reactions:
+                                        if succ._stamp != stamp:
+                                            succ._stamp = stamp
+                                            buckets[succ.level].append(succ)
+                                            if succ.level > self._hi:
+                                                self._hi = succ.level
+                                    if port.delayed_inputs:
+                                        self._push_delayed(port)
+                                spent.extend(fired)
+                                fired.clear()
                     bucket.clear()
                 level += 1
         finally:
