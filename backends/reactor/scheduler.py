@@ -205,6 +205,7 @@ class Scheduler:
     def _run_levels(self) -> None:
         buckets = self._buckets
         pool = self._pool
+        modes = self._modes
         stamp = self.stamp
         spent = self._spent
         level = self._lo
@@ -213,88 +214,60 @@ class Scheduler:
                 bucket = buckets[level]
                 if bucket:
                     self.reactions_executed += len(bucket)
-                    if pool is not None and len(bucket) > 1 and _worth_parallel(bucket):
-                        self._run_adaptive(level, bucket, stamp)
-                    elif pool is not None and len(bucket) > 1:
-                        started = time.perf_counter()
-                        self._run_inline(bucket, stamp)
+                    # With a pool, a level of several reactions is timed: its cost decides whether it
+                    # is worth the pool at all, and then which mode has been faster for it.
+                    if pool is None:
+                        timed = False
+                    else:
+                        timed = len(bucket) > 1
+                        candidate = timed and _worth_parallel(bucket)
+                        if candidate and modes.parallel(level):
+                            started = time.perf_counter()
+                            pool.run(bucket)
+                            for reaction in bucket:
+                                if reaction._fired:
+                                    self._propagate(reaction, stamp)
+                            modes.record(level, True, (time.perf_counter() - started) / len(bucket))
+                            bucket.clear()
+                            level += 1
+                            continue
+                        if timed:
+                            started = time.perf_counter()
+                    # The inline path, the hot path of every program: kept in this loop because a
+                    # method call per level costs a chain of one-reaction levels about 20%.
+                    for reaction in bucket:
+                        reactor = reaction.reactor
+                        reactor._running = reaction
+                        try:
+                            reaction.body()
+                        except BaseException as error:
+                            reactor._running = None
+                            raise LevelFailure(reaction, error) from error
+                        reactor._running = None
+                        fired = reaction._fired
+                        if fired:
+                            for port in fired:
+                                for succ in port._downstream_reactions:
+                                    if succ._stamp != stamp:
+                                        succ._stamp = stamp
+                                        buckets[succ.level].append(succ)
+                                        if succ.level > self._hi:
+                                            self._hi = succ.level
+                                if port.delayed_inputs:
+                                    self._push_delayed(port)
+                            spent.extend(fired)
+                            fired.clear()
+                    if timed:
                         share = (time.perf_counter() - started) / len(bucket)
                         for reaction in bucket:
                             reaction.cost = share
-                    else:
-                        # The single-worker hot path, kept in this loop: a method call per level
-                        # costs a chain of one-reaction levels about 20% (same body as _run_inline).
-                        for reaction in bucket:
-                            reactor = reaction.reactor
-                            reactor._running = reaction
-                            try:
-                                reaction.body()
-                            except BaseException as error:
-                                reactor._running = None
-                                raise LevelFailure(reaction, error) from error
-                            reactor._running = None
-                            fired = reaction._fired
-                            if fired:
-                                for port in fired:
-                                    for succ in port._downstream_reactions:
-                                        if succ._stamp != stamp:
-                                            succ._stamp = stamp
-                                            buckets[succ.level].append(succ)
-                                            if succ.level > self._hi:
-                                                self._hi = succ.level
-                                    if port.delayed_inputs:
-                                        self._push_delayed(port)
-                                spent.extend(fired)
-                                fired.clear()
+                        if candidate:
+                            modes.record(level, False, share)
                     bucket.clear()
                 level += 1
         finally:
             self._lo = len(buckets)
             self._hi = -1
-
-    def _run_adaptive(self, level: int, bucket: list[Reaction], stamp: int) -> None:
-        """Runs a costly level on the pool or inline, whichever has been faster for it."""
-        parallel = self._modes.parallel(level)
-        started = time.perf_counter()
-        if parallel:
-            self._pool.run(bucket)
-            for reaction in bucket:
-                if reaction._fired:
-                    self._propagate(reaction, stamp)
-        else:
-            self._run_inline(bucket, stamp)
-        self._modes.record(level, parallel, (time.perf_counter() - started) / len(bucket))
-
-    def _run_inline(self, bucket: list[Reaction], stamp: int) -> None:
-        """Runs a level on the caller's thread: the hot path of every program."""
-        buckets = self._buckets
-        spent = self._spent
-        hi = self._hi
-        try:
-            for reaction in bucket:
-                reactor = reaction.reactor
-                reactor._running = reaction
-                try:
-                    reaction.body()
-                except BaseException as error:
-                    reactor._running = None
-                    raise LevelFailure(reaction, error) from error
-                reactor._running = None
-                fired = reaction._fired
-                if fired:
-                    for port in fired:
-                        for succ in port._downstream_reactions:
-                            if succ._stamp != stamp:
-                                succ._stamp = stamp
-                                buckets[succ.level].append(succ)
-                                if succ.level > hi:
-                                    hi = succ.level
-                        if port.delayed_inputs:
-                            self._push_delayed(port)
-                    spent.extend(fired)
-                    fired.clear()
-        finally:
-            self._hi = hi
 
     def _propagate(self, reaction: Reaction, stamp: int) -> None:
         buckets = self._buckets
