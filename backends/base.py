@@ -5,7 +5,9 @@ A backend hosts a group of N workers. Each worker is built *inside* the backend'
 so the worker owns its state. Everything a workload does is expressed as ``call_all``: every worker
 runs one method of its own with the same argument, and the results come back in worker-index order.
 Broadcast, gather and environment stepping are named forms of it, so that the harness can time them
-separately and every backend is measured doing exactly the same calls.
+separately and every backend is measured doing exactly the same calls. The training pipeline chains
+groups (``start_pipeline``/``pipeline_round``), each backend in its own idiom: refs passed from actor
+to actor on Ray, a reactor program with banks on the reactor runtime.
 """
 
 from __future__ import annotations
@@ -48,6 +50,23 @@ def missing_package(module: str, requirement: str) -> str | None:
     if importlib.util.find_spec(module) is None:
         return f"the '{module}' package is not installed (pip install '{requirement}')"
     return None
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """The training graph of DESIGN.md §3: rollouts -> replay -> learner -> weights back to rollouts.
+
+    Every backend calls exactly these methods, in this order, once per round:
+    ``rollout(i).collect(weights)`` on every rollout worker (``weights`` is None in the first round:
+    the workers start from the learner's initial weights), ``replay().store_and_sample(batches)``
+    with the batches in worker order, then ``learner().update(minibatch) -> (weights, report)``.
+    ``pipeline_round`` returns the report; the weights stay inside the backend for the next round.
+    """
+
+    rollout: WorkerFactory
+    n_rollouts: int
+    replay: Callable[[], Any]
+    learner: Callable[[], Any]
 
 
 class BackendUnavailable(Exception):
@@ -105,6 +124,14 @@ class Backend(abc.ABC):
     def step_environments(self, steps: int, method: str = "step") -> list[Any]:
         """Every worker steps its own environment(s) ``steps`` times and returns a summary."""
         return self.call_all(method, steps)
+
+    def start_pipeline(self, spec: PipelineSpec) -> None:
+        """Creates the rollout group, the replay buffer and the learner (timed as start-up)."""
+        raise OperationNotSupported(f"{self.name} does not run the training pipeline")
+
+    def pipeline_round(self) -> Any:
+        """One synchronous round of the pipeline; returns the learner's report."""
+        raise OperationNotSupported(f"{self.name} does not run the training pipeline")
 
     def micro(self, program: str, size: int, workers: int) -> float:
         """Runtime micro-benchmark (reactor runtimes only); see workloads.micro."""

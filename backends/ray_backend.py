@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
-from .base import Backend, BackendUnavailable, WorkerFactory, missing_package
+from .base import Backend, BackendUnavailable, PipelineSpec, WorkerFactory, missing_package
 
 INLINE_LIMIT_BYTES = 100 * 1024
 """Ray inlines arguments below about 100 KiB; above it a shared argument is put once."""
@@ -40,8 +41,8 @@ def _loopback_only() -> None:
 class _Host:
     """The actor body: owns one worker built inside the actor process."""
 
-    def __init__(self, factory: WorkerFactory, index: int):
-        self.worker = factory(index)
+    def __init__(self, factory: Callable[..., Any], index: int | None):
+        self.worker = factory() if index is None else factory(index)
 
     def ready(self) -> int:
         return os.getpid()
@@ -49,16 +50,26 @@ class _Host:
     def call(self, method: str, arg: Any) -> Any:
         return getattr(self.worker, method)(arg)
 
+    def call_with_list(self, method: str, *args: Any) -> Any:
+        """Ray resolves refs passed as top-level arguments, so a list of upstream results is sent this way."""
+        return getattr(self.worker, method)(list(args))
+
 
 class RayBackend(Backend):
     name = "ray"
     description = "Ray Core actors, one per worker (private local instance, loopback, no dashboard)"
+    operations = frozenset({"call_all", "pipeline"})
 
     @classmethod
     def availability(cls) -> str | None:
         return missing_package("ray", "ray==2.60.*")
 
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
+        self.n_workers = n_workers
+        self._init(n_workers)
+        self._actors = self._create([(factory, index) for index in range(n_workers)])
+
+    def _init(self, n_actors: int) -> None:
         if self.availability():
             raise BackendUnavailable(self.availability())
         if not self.options.ray_address:
@@ -66,7 +77,6 @@ class RayBackend(Backend):
         import ray
 
         self._ray = ray
-        self.n_workers = n_workers
         cpus = os.cpu_count() or 1
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         if self.options.ray_address:
@@ -80,17 +90,40 @@ class RayBackend(Backend):
                 configure_logging=False,
                 _node_ip_address="127.0.0.1",
             )
-        per_actor = min(1.0, cpus / n_workers)
-        host = ray.remote(_Host)
-        self._actors = [host.options(num_cpus=per_actor).remote(factory, index) for index in range(n_workers)]
-        self.pids = ray.get([actor.ready.remote() for actor in self._actors])
-        self._per_actor_cpus = per_actor
+        self._per_actor_cpus = min(1.0, cpus / n_actors)
+
+    def _create(self, factories: list[tuple[Callable[..., Any], int | None]]) -> list[Any]:
+        """Actors built from (factory, index) pairs; returns once every one is running."""
+        host = self._ray.remote(_Host).options(num_cpus=self._per_actor_cpus)
+        actors = [host.remote(factory, index) for factory, index in factories]
+        self.pids = self._ray.get([actor.ready.remote() for actor in actors])
+        return actors
 
     def call_all(self, method: str, arg: Any = None) -> list[Any]:
         ray = self._ray
         if _payload_bytes(arg) >= INLINE_LIMIT_BYTES:
             arg = ray.put(arg)
         return ray.get([actor.call.remote(method, arg) for actor in self._actors])
+
+    def start_pipeline(self, spec: PipelineSpec) -> None:
+        """Rollout actors, a replay actor and a learner actor; all of them must be running."""
+        self.n_workers = spec.n_rollouts
+        self._init(spec.n_rollouts + 2)
+        actors = self._create(
+            [(spec.rollout, i) for i in range(spec.n_rollouts)] + [(spec.replay, None), (spec.learner, None)]
+        )
+        self._actors, (self._replay, self._learner) = actors[:-2], actors[-2:]
+        self._weights: Any = None
+
+    def pipeline_round(self) -> Any:
+        """Refs go from actor to actor (Ray's own idiom); the driver waits only for the learner's report.
+
+        The new weights stay in the object store as a ref that the next round hands to the rollouts.
+        """
+        batches = [actor.call.remote("collect", self._weights) for actor in self._actors]
+        minibatch = self._replay.call_with_list.remote("store_and_sample", *batches)
+        self._weights, report = self._learner.call.options(num_returns=2).remote("update", minibatch)
+        return self._ray.get(report)
 
     def shutdown(self) -> None:
         ray = getattr(self, "_ray", None)

@@ -5,13 +5,20 @@ The program is the seed's shape: a driver reactor broadcasts ``(method, argument
 the replies through the multiport ``replies[N]`` in bank order. Each operation is one logical tag,
 injected through a physical action and processed on the caller's thread (``run_until_idle``), with
 the bank's reactions spread over the runtime's worker threads.
+
+The training pipeline is the seed's program itself: the driver's ``go`` is broadcast to a bank of
+rollouts, their batches reach the replay buffer through a multiport (bank order), the replay's
+minibatch goes to the learner, and the learner's weights are broadcast back to the rollouts, whose
+``receive_weights`` reaction is declared after ``collect``: in the same tag the rollouts collect with
+the old weights and then take the new ones, so the graph has no zero-delay cycle and a round is one tag.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from .base import Backend, OperationNotSupported, WorkerFactory
+from .base import Backend, OperationNotSupported, PipelineSpec, WorkerFactory
 from .reactor import Environment, Reactor, bench
 
 
@@ -45,10 +52,68 @@ class _Host(Reactor):
         self.out.set(getattr(self.worker, method)(arg))
 
 
+class _PipelineDriver(Reactor):
+    def __init__(self) -> None:
+        self.report: Any = None
+        self.command = self.physical_action("command")
+        self.go = self.output("go")
+        self.reports = self.input("reports")
+        self.reaction(self.start_round, triggers=[self.command], effects=[self.go])
+        self.reaction(self.finish_round, triggers=[self.reports])
+
+    def start_round(self) -> None:
+        self.go.set(True)
+
+    def finish_round(self) -> None:
+        self.report = self.reports.value
+
+
+class _Rollout(Reactor):
+    def __init__(self, factory: WorkerFactory):
+        self.worker = factory(self.bank_index)
+        self.current_weights: Any = None
+        self.go = self.input("go")
+        self.weights = self.input("weights")
+        self.batch = self.output("batch")
+        self.reaction(self.collect, triggers=[self.go], effects=[self.batch])
+        self.reaction(self.receive_weights, triggers=[self.weights])
+
+    def collect(self) -> None:
+        self.batch.set(self.worker.collect(self.current_weights))
+
+    def receive_weights(self) -> None:
+        self.current_weights = self.weights.value
+
+
+class _Replay(Reactor):
+    def __init__(self, factory: Callable[[], Any], width: int):
+        self.worker = factory()
+        self.batches = self.input("batches", width)
+        self.minibatch = self.output("minibatch")
+        self.reaction(self.sample, triggers=[self.batches], effects=[self.minibatch])
+
+    def sample(self) -> None:
+        self.minibatch.set(self.worker.store_and_sample(self.batches.values()))
+
+
+class _Learner(Reactor):
+    def __init__(self, factory: Callable[[], Any]):
+        self.worker = factory()
+        self.minibatch = self.input("minibatch")
+        self.weights = self.output("weights")
+        self.report = self.output("report")
+        self.reaction(self.update, triggers=[self.minibatch], effects=[self.weights, self.report])
+
+    def update(self) -> None:
+        weights, report = self.worker.update(self.minibatch.value)
+        self.weights.set(weights)
+        self.report.set(report)
+
+
 class ReactorBackend(Backend):
     name = "reactor"
     description = "in-house reactor runtime: a bank of reactors, one logical tag per operation"
-    operations = frozenset({"call_all", "micro"})
+    operations = frozenset({"call_all", "micro", "pipeline"})
 
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
         self.n_workers = n_workers
@@ -71,6 +136,29 @@ class ReactorBackend(Backend):
         if results is None:
             raise RuntimeError(f"reactor round for {method!r} ended without gathering replies")
         return results
+
+    def start_pipeline(self, spec: PipelineSpec) -> None:
+        self.n_workers = spec.n_rollouts
+        env = self._env = Environment(workers=self.threads, fast=True)
+        self._driver = env.create(_PipelineDriver, "driver")
+        rollouts = env.bank(_Rollout, spec.n_rollouts, "rollout", spec.rollout)
+        replay = env.create(_Replay, "replay", spec.replay, spec.n_rollouts)
+        learner = env.create(_Learner, "learner", spec.learner)
+        env.connect(self._driver.go, rollouts.port("go"), broadcast=True)
+        env.connect(rollouts.port("batch"), replay.batches)
+        env.connect(replay.minibatch, learner.minibatch)
+        env.connect(learner.weights, rollouts.port("weights"), broadcast=True)
+        env.connect(learner.report, self._driver.reports)
+        env.start()
+
+    def pipeline_round(self) -> Any:
+        driver = self._driver
+        driver.command.schedule(None)
+        self._env.run_until_idle()
+        report, driver.report = driver.report, None
+        if report is None:
+            raise RuntimeError("reactor pipeline round ended without the learner's report")
+        return report
 
     def micro(self, program: str, size: int, workers: int) -> float:
         if program == "chain":

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Backend, WorkerFactory
+from .base import Backend, PipelineSpec, WorkerFactory
 
 
 class SequentialBackend(Backend):
     name = "sequential"
     description = "plain in-process Python loop over the workers (the no-framework limit)"
+    operations = frozenset({"call_all", "pipeline"})
 
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
         self.n_workers = n_workers
@@ -17,6 +18,18 @@ class SequentialBackend(Backend):
 
     def call_all(self, method: str, arg: Any = None) -> list[Any]:
         return [getattr(worker, method)(arg) for worker in self._workers]
+
+    def start_pipeline(self, spec: PipelineSpec) -> None:
+        self.start(spec.rollout, spec.n_rollouts)
+        self._replay = spec.replay()
+        self._learner = spec.learner()
+        self._weights: Any = None
+
+    def pipeline_round(self) -> Any:
+        batches = self.call_all("collect", self._weights)
+        minibatch = self._replay.store_and_sample(batches)
+        self._weights, report = self._learner.update(minibatch)
+        return report
 
     def shutdown(self) -> None:
         self._workers = []
