@@ -40,9 +40,8 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
     backend = backend_cls(options)
     params = spec["params"]
     try:
-        if workload.n_workers(params) > 0:
-            started = time.perf_counter()
-            backend.start(workload.factory(params), workload.n_workers(params))
+        started = time.perf_counter()
+        if workload.start(backend, params):
             outcome["startup_s"] = time.perf_counter() - started
         with CpuWindow() as window:
             measurement = workload.measure(backend, params, spec["profile"])
@@ -55,6 +54,7 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
             other_cpu_pct=window.other_cpu_pct,
             threads=backend.describe().get("threads"),
             result_digest=measurement.extra.get("result_digest"),
+            series=measurement.series,
         )
     except BackendUnavailable as error:
         outcome.update(status="unavailable", error=one_line(error))

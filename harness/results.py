@@ -38,6 +38,7 @@ PARAM_NAMES = [
     "workers",
     "minibatch",
     "round",
+    "episode",
     "program",
     "size",
 ]

@@ -30,9 +30,16 @@ class Measurement:
     rounds: int = 0
     warmup: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    series: list[tuple[dict[str, Any], str, float, str]] = field(default_factory=list)
+    """Points of a curve inside one cell (a learning curve, cumulative time every E episodes):
+    (extra parameters such as ``{"round": 3}``, metric, value, unit); each becomes a row whose
+    ``param_*`` columns include the extra parameters."""
 
     def add(self, metric: str, value: float, unit: str) -> None:
         self.metrics[metric] = (float(value), unit)
+
+    def add_point(self, at: dict[str, Any], metric: str, value: float, unit: str) -> None:
+        self.series.append((at, metric, float(value), unit))
 
 
 class Workload(abc.ABC):
@@ -65,6 +72,17 @@ class Workload(abc.ABC):
 
     def factory(self, params: Params) -> WorkerFactory:
         raise NotImplementedError(f"{self.name} builds no workers")
+
+    def start(self, backend: Backend, params: Params) -> bool:
+        """Builds the cell's workers on a backend (the harness times this as ``startup_s``).
+
+        Returns False when the workload needs no workers. The default is one group of
+        ``n_workers`` workers from ``factory``; a workload with another shape overrides it.
+        """
+        if self.n_workers(params) <= 0:
+            return False
+        backend.start(self.factory(params), self.n_workers(params))
+        return True
 
     def peak_memory_bytes(self, params: Params, backend: str) -> int:
         """Estimated peak memory of a cell, so the runner can skip one that would not fit."""
