@@ -215,10 +215,19 @@ FIGURES = [
 ]
 
 
-def render(summaries: list[CellSummary], paper: list[dict[str, str]], out: Path) -> list[Path]:
-    """Writes every figure that has data; returns the paths written."""
+def render(
+    summaries: list[CellSummary],
+    paper: list[dict[str, str]],
+    out: Path,
+    figures: list[Figure] | None = None,
+) -> list[Path]:
+    """Writes every figure that has data (``figures``: this module's and the RL ones); returns the paths."""
+    if figures is None:
+        from .plots_rl import FIGURES as RL_FIGURES  # that module builds on this one's helpers
+
+        figures = FIGURES + RL_FIGURES
     written = []
-    for figure in FIGURES:
+    for figure in figures:
         fig, axes = plt.subplots(1, figure.panels, figsize=(8 * figure.panels, 5.5), squeeze=False)
         ax = axes[0][0] if figure.panels == 1 else list(axes[0])
         try:

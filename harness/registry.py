@@ -11,7 +11,9 @@ from backends.xronos_backend import XronosBackend
 from workloads.base import PROFILES, Workload
 from workloads.collectives import Collectives
 from workloads.micro import Micro
+from workloads.multi_agent import MultiAgent
 from workloads.sampling import AtariSampling, GymSampling
+from workloads.training import Training
 
 from .errors import UsageError
 
@@ -28,15 +30,19 @@ BACKENDS: dict[str, type[Backend]] = {
     )
 }
 
-WORKLOADS: dict[str, Workload] = {w.name: w for w in (Collectives(), Micro(), GymSampling(), AtariSampling())}
+WORKLOADS: dict[str, Workload] = {
+    w.name: w for w in (Collectives(), Micro(), GymSampling(), AtariSampling(), MultiAgent(), Training())
+}
 
 SUITES: dict[str, list[str]] = {
     "collectives": ["collectives"],
     "micro": ["micro"],
     "gym": ["gym"],
     "atari": ["atari"],
+    "multi-agent": ["multi-agent"],
+    "training": ["training"],
 }
-SUITES["all"] = ["collectives", "micro", "gym", "atari"]
+SUITES["all"] = ["collectives", "micro", "gym", "atari", "multi-agent", "training"]
 SUITES["smoke"] = list(SUITES["all"])
 """``smoke`` runs every workload of ``all`` at its smoke-profile sizes, in seconds."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -69,6 +69,9 @@ class Collectives(Workload):
     suite = "collectives"
     description = "broadcast an array to N workers, gather N results (copy: each returns its copy)"
     metrics = (("broadcast_ms", "ms"), ("gather_ms", "ms"), ("round_ms", "ms"))
+    repeats: ClassVar[dict[str, int]] = {"smoke": 1, "quick": 2, "paper": 10}
+    """Two quick repeats: a 16-actor Ray cell costs about 14 s, and `all` (six suites) must stay
+    within 20 minutes on 2 cores."""
 
     def grid(self, profile: str) -> list[Params]:
         if profile == "smoke":

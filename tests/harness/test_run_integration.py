@@ -33,6 +33,13 @@ def test_smoke_suite_end_to_end(cli, tmp_path: Path):
         assert digests["sequential"] == digests["reactor"] == digests["ray"] != "", digests
         works = {r["work"] for r in rows if r["workload"] == workload}
         assert works == {"2"}  # 2 envs x 1 step per round on every backend, vector ones included
+    for workload in ("multi-agent", "training"):
+        digests = {r["backend"]: r["result_digest"] for r in rows if r["workload"] == workload}
+        assert set(digests) == {"sequential", "reactor", "ray"}
+        assert len(set(digests.values())) == 1 and "" not in digests.values(), digests
+    curve = {(r["backend"], r["param_round"]) for r in rows if r["metric"] == "loss"}
+    assert curve == {(b, str(n)) for b in ("sequential", "reactor", "ray") for n in range(1, 5)}
+    assert {r["param_episode"] for r in rows if r["metric"] == "cumulative_s"} == {"1", "2"}
     assert len({r["run_id"] for r in rows}) == 1
     collective = [r for r in rows if r["workload"] == "collectives"]
     for cell in {r["param_object_bytes"] for r in collective}:

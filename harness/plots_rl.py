@@ -1,0 +1,126 @@
+"""The paper's last three figures: agents scaling, communication overhead vs episodes, parallel training.
+
+The paper's multi-agent numbers come from TrafficJunction (ma-gym, not installable here) on a 32-core
+machine and include Ray's start-up; ours are other environments. Each figure says so in its legend.
+"""
+
+from __future__ import annotations
+
+from matplotlib.axes import Axes
+
+from .aggregate import CellSummary
+from .paper import PAPER_LABELS
+from .plots import BACKEND_STYLE, PAPER_STYLE, Figure, _plot_measured, _series
+
+PAPER_MA_STEPS = 100_000
+"""The paper's multi-agent runs took 100,000 steps; its totals convert to agent-steps/s with it."""
+COMM_AGENTS = ("4", "10")
+COMM_ENV = "simple_spread"
+
+
+def _paper_rows(paper: list[dict[str, str]], figure: str) -> list[dict[str, str]]:
+    return [row for row in paper if row["figure"] == figure]
+
+
+def _draw_agents(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[str, str]]) -> bool:
+    cells = [s for s in summaries if s.workload == "multi-agent" and s.metric == "agent_steps_per_s"]
+    if not cells:
+        return False
+    for ax, env in zip(axes, ("simple_spread", "battle", "synthetic"), strict=True):
+        series = _series(summaries, "multi-agent", "agent_steps_per_s", "n_agents", env_id=env)
+        if not series:
+            ax.set_visible(False)
+            continue
+        _plot_measured(ax, series)
+        if env == "simple_spread":
+            for backend, color in PAPER_STYLE.items():
+                points = sorted(
+                    (int(r["n_agents"]), int(r["n_agents"]) * PAPER_MA_STEPS / float(r["value"]))
+                    for r in _paper_rows(paper, "multi_agent_scaling")
+                    if r["backend"] == backend
+                )
+                if points:
+                    ax.plot(*zip(*points, strict=True), "x--", color=color, alpha=0.7,
+                            label=f"{PAPER_LABELS[backend]} (TrafficJunction, 32-core AWS)")  # fmt: skip
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel="agents (one policy worker each)",
+            ylabel="agent-steps / s (log)",
+            title=f"Scaling agents: {env}",
+        )
+    return True
+
+
+def _draw_comm(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[str, str]]) -> bool:
+    drawn = False
+    for ax, agents in zip(axes[:2], COMM_AGENTS, strict=True):
+        total = _series(summaries, "multi-agent", "cumulative_s", "episode", env_id=COMM_ENV, n_agents=agents)
+        comm = _series(
+            summaries, "multi-agent", "cumulative_comm_s", "episode", env_id=COMM_ENV, n_agents=agents
+        )
+        if not total:
+            continue
+        drawn = True
+        _plot_measured(ax, total)
+        for backend, points in sorted(comm.items()):
+            color = BACKEND_STYLE.get(backend, ("black", "x"))[0]
+            ax.plot([x for x, _ in points], [s.summary.median for _, s in points], ":", color=color,
+                    label=f"{backend}: communication part")  # fmt: skip
+        ax.set(
+            xlabel="episodes (25 steps each)",
+            ylabel="cumulative time (s)",
+            title=f"Cumulative time, {COMM_ENV}, {agents} agents",
+        )
+    ax = axes[2]
+    for row_backend, color in PAPER_STYLE.items():
+        for agents, style in (("4", "x--"), ("10", "o--")):
+            points = sorted(
+                (int(r["steps"]), float(r["value"]))
+                for r in _paper_rows(paper, "comm_overhead_vs_episodes")
+                if r["backend"] == row_backend and r["n_agents"] == agents
+            )
+            if points:
+                ax.plot(*zip(*points, strict=True), style, color=color,
+                        label=f"{PAPER_LABELS[row_backend]}, {agents} agents")  # fmt: skip
+    ax.set(xlabel="steps", ylabel="cumulative time (s)", title="Paper: TrafficJunction, 32-core AWS")
+    return drawn
+
+
+def _draw_training(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[str, str]]) -> bool:
+    series = _series(summaries, "training", "round_ms", "minibatch", env_id="Blackjack-v1")
+    if not series:
+        return False
+    ax = axes[0]
+    _plot_measured(ax, series)
+    for backend, color in PAPER_STYLE.items():
+        points = sorted(
+            (int(r["minibatch"]), float(r["value"]) / 500 * 1e3)
+            for r in _paper_rows(paper, "parallel_training")
+            if r["backend"] == backend
+        )
+        if points:
+            ax.plot(*zip(*points, strict=True), "x--", color=color, alpha=0.7,
+                    label=f"{PAPER_LABELS[backend]} (32-core AWS, incl. start-up)")  # fmt: skip
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="minibatch size",
+        ylabel="time per round (ms, log)",
+        title="Synchronized parallel Q-learning, Blackjack-v1, 16 rollouts",
+    )
+    curve = _series(summaries, "training", "episode_return", "round", env_id="CartPole-v1", minibatch="500")
+    ax = axes[1]
+    for backend, points in sorted(curve.items()):
+        color, marker = BACKEND_STYLE.get(backend, ("black", "x"))
+        ax.plot([x for x, _ in points], [s.summary.median for _, s in points], color=color,
+                marker=marker, markersize=3, label=backend)  # fmt: skip
+    ax.set(xlabel="round", ylabel="mean episode return", title="Learning curve, CartPole-v1 (same on all)")
+    return True
+
+
+FIGURES = [
+    Figure("multi_agent_scaling", _draw_agents, panels=3),
+    Figure("comm_overhead_vs_episodes", _draw_comm, panels=3),
+    Figure("parallel_training", _draw_training, panels=2),
+]
