@@ -12,6 +12,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from workloads.base import SERIES_PARAMS
+
 from . import registry
 from .aggregate import summarize_rows
 from .checks import unequal_results, unequal_work
@@ -128,8 +130,8 @@ def _print_summary(rows: list[dict[str, str]], run_id: str) -> None:
     for column in ("workload", "params", "backend", "metric", "median", "interval", "n"):
         table.add_column(column)
     for s in sorted(summaries, key=lambda s: (s.workload, s.params, s.metric, s.backend)):
-        if s.metric == "startup_s" or s.metric in ("broadcast_ms", "gather_ms"):
-            continue
+        if s.metric in ("startup_s", "broadcast_ms", "gather_ms") or any(map(s.param, SERIES_PARAMS)):
+            continue  # the table shows one line per cell; curves are in the CSV and the figures
         params = " ".join(f"{k}={v}" for k, v in s.params)
         interval = f"[{s.summary.low:.4g}, {s.summary.high:.4g}]"
         table.add_row(

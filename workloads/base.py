@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 from backends.base import Backend, WorkerFactory
 
 PROFILES = ("smoke", "quick", "paper")
+SERIES_PARAMS = ("round", "episode")
+"""Parameters that place a row on a curve inside a cell (``Measurement.series``), not a cell of its own."""
 
 Params = dict[str, Any]
 
