@@ -44,8 +44,11 @@ class _Host:
     def __init__(self, factory: Callable[..., Any], index: int | None):
         self.worker = factory() if index is None else factory(index)
 
-    def ready(self) -> int:
-        return os.getpid()
+    def ready(self) -> tuple[int, str]:
+        """(pid, node id): on a cluster the harness records where every worker ran."""
+        import ray
+
+        return os.getpid(), ray.get_runtime_context().get_node_id()
 
     def call(self, method: str, arg: Any) -> Any:
         return getattr(self.worker, method)(arg)
@@ -96,7 +99,9 @@ class RayBackend(Backend):
         """Actors built from (factory, index) pairs; returns once every one is running."""
         host = self._ray.remote(_Host).options(num_cpus=self._per_actor_cpus)
         actors = [host.remote(factory, index) for factory, index in factories]
-        self.pids = self._ray.get([actor.ready.remote() for actor in actors])
+        placed = self._ray.get([actor.ready.remote() for actor in actors])
+        self.pids = [pid for pid, _ in placed]
+        self.nodes = [node for _, node in placed]
         return actors
 
     def call_all(self, method: str, arg: Any = None) -> list[Any]:
@@ -136,4 +141,5 @@ class RayBackend(Backend):
             "threads": 1,
             "ray_address": self.options.ray_address or "local",
             "ray_num_cpus_per_actor": getattr(self, "_per_actor_cpus", None),
+            "worker_nodes": ",".join(node[:8] for node in getattr(self, "nodes", [])),
         }

@@ -53,6 +53,8 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
             cpu_util=window.cpu_util,
             other_cpu_pct=window.other_cpu_pct,
             threads=backend.describe().get("threads"),
+            ray_address=backend.describe().get("ray_address"),
+            worker_nodes=backend.describe().get("worker_nodes"),
             result_digest=measurement.extra.get("result_digest"),
             series=measurement.series,
         )

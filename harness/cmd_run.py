@@ -20,6 +20,7 @@ from .checks import unequal_results, unequal_work
 from .errors import UsageError
 from .plan import build_plan
 from .progress import RunProgress
+from .ray_address import check_reachable
 from .results import ResultWriter, finished_cells, read_rows
 from .runner import Interrupted, RunSettings, run_plan
 
@@ -38,6 +39,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--resume", type=Path, help="continue this CSV: run only its missing cells")
     parser.add_argument("--threads", type=_positive_int, default=os.cpu_count() or 1,
                         help="worker threads of the reactor runtime (default: cores)")  # fmt: skip
+    parser.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS") or None,
+                        help="run ray backends on this existing cluster (HOST:PORT; default $RAY_ADDRESS, "
+                        "else a private local instance per cell)")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(handler=run)
 
@@ -87,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     registry.check_suite(args.suite)
     registry.check_profile(args.profile)
     backends = registry.parse_backends(args.backends)
+    if args.ray_address:
+        check_reachable(args.ray_address)
     planned = build_plan(args.suite, args.profile, backends, args.repeats)
     if not planned:
         raise UsageError(f"none of the backends {args.backends} runs a workload of suite {args.suite!r}")
@@ -96,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
         writer = ResultWriter(path)
     except OSError as error:
         raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
-    settings = RunSettings(run_id=run_id, timeout_s=args.timeout, threads=args.threads)
+    settings = RunSettings(
+        run_id=run_id, timeout_s=args.timeout, threads=args.threads, ray_address=args.ray_address
+    )
     print(f"run {run_id}: {len(cells)} cells -> {path}", file=sys.stderr)
     interrupted = False
     try:

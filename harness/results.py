@@ -51,6 +51,8 @@ CELL_COLUMNS = [
     "work",
     "result_digest",
     "threads",
+    "ray_address",
+    "worker_nodes",
     "cell_wall_s",
     "cpu_util",
     "other_cpu_pct",

@@ -190,6 +190,8 @@ def _outcome(
         "work": result.get("work"),
         "result_digest": result.get("result_digest"),
         "threads": result.get("threads"),
+        "ray_address": result.get("ray_address"),
+        "worker_nodes": result.get("worker_nodes"),
         "cell_wall_s": round(wall, 3),
         "cpu_util": result.get("cpu_util"),
         "other_cpu_pct": result.get("other_cpu_pct"),

@@ -19,9 +19,13 @@ daemons and workers) inherits it, so a test can find exactly its own leftovers o
 
 
 def run_cli(
-    *args: str, cwd: Path | None = None, timeout: float = 300, tag: str = ""
+    *args: str,
+    cwd: Path | None = None,
+    timeout: float = 300,
+    tag: str = "",
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
+    env = dict(os.environ if env is None else env)
     env["PYTHONPATH"] = str(ROOT)
     env[TEST_TAG_VARIABLE] = tag
     return subprocess.run(
