@@ -95,6 +95,12 @@ class Backend(abc.ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     operations: ClassVar[frozenset[str]] = frozenset({"call_all"})
+    headline_only_in_quick: ClassVar[bool] = False
+    """A costly extra backend: in the quick profile it runs each workload's headline points only
+    (``Workload.is_headline``), so that `all` stays within 20 minutes; every point in ``paper``."""
+    polls_when_idle: ClassVar[bool] = False
+    """Its workers burn CPU while waiting (Compiled Graphs' channel polling): the harness then also
+    measures ``idle_cpu_util`` over an idle window after the measured rounds."""
 
     def __init__(self, options: BackendOptions | None = None):
         self.options = options or BackendOptions()

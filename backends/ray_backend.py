@@ -19,7 +19,8 @@ INLINE_LIMIT_BYTES = 100 * 1024
 """Ray inlines arguments below about 100 KiB; above it a shared argument is put once."""
 
 
-def _payload_bytes(arg: Any) -> int:
+def payload_bytes(arg: Any) -> int:
+    """Bytes of an array or bytes argument (0 for anything else): decides put vs inline, buffer sizes."""
     return int(getattr(arg, "nbytes", 0) or (len(arg) if isinstance(arg, (bytes, bytearray)) else 0))
 
 
@@ -51,6 +52,11 @@ class _Host:
         return os.getpid(), ray.get_runtime_context().get_node_id()
 
     def call(self, method: str, arg: Any) -> Any:
+        return getattr(self.worker, method)(arg)
+
+    def call_packed(self, command: tuple[str, Any]) -> Any:
+        """``call`` with one argument: a compiled graph's input node is a single value."""
+        method, arg = command
         return getattr(self.worker, method)(arg)
 
     def call_with_list(self, method: str, *args: Any) -> Any:
@@ -106,7 +112,7 @@ class RayBackend(Backend):
 
     def call_all(self, method: str, arg: Any = None) -> list[Any]:
         ray = self._ray
-        if _payload_bytes(arg) >= INLINE_LIMIT_BYTES:
+        if payload_bytes(arg) >= INLINE_LIMIT_BYTES:
             arg = ray.put(arg)
         return ray.get([actor.call.remote(method, arg) for actor in self._actors])
 

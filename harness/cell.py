@@ -21,6 +21,9 @@ from backends.base import BackendOptions, BackendUnavailable, OperationNotSuppor
 from . import metadata, registry
 from .cpu_window import CpuWindow
 
+IDLE_WINDOW_S = 0.5
+"""How long a polling backend is watched doing nothing, to record what waiting costs it."""
+
 
 def one_line(error: BaseException) -> str:
     """``Type: first line of the message``, short enough for a CSV cell."""
@@ -45,6 +48,10 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
             outcome["startup_s"] = time.perf_counter() - started
         with CpuWindow() as window:
             measurement = workload.measure(backend, params, spec["profile"])
+        if backend.polls_when_idle:
+            with CpuWindow() as idle:
+                time.sleep(IDLE_WINDOW_S)
+            outcome["idle_cpu_util"] = idle.cpu_util
         outcome.update(
             metrics=measurement.metrics,
             work=measurement.work,

@@ -51,7 +51,16 @@ def build_plan(suite: str, profile: str, backends: list[str] | None, repeats: in
         workload = registry.WORKLOADS[workload_name]
         eligible = [b for b in registry.backends_for(workload) if backends is None or b in backends]
         for params in workload.grid(grid_profile):
-            names = [b for b in eligible if workload.applies_to(params, b, grid_profile)]
+            names = [
+                b
+                for b in eligible
+                if workload.applies_to(params, b, grid_profile)
+                and not (
+                    grid_profile == "quick"
+                    and registry.BACKENDS[b].headline_only_in_quick
+                    and not workload.is_headline(params)
+                )
+            ]
             count = repeats if repeats is not None else workload.repeats[grid_profile]
             points.append((workload_name, json.dumps(params, sort_keys=True), names, count))
     cells: list[Cell] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from backends.base import Backend
 from backends.ray_backend import RayBackend
+from backends.ray_compiled import RayCompiledBackend
 from backends.reactor_backend import ReactorBackend
 from backends.sequential import SequentialBackend
 from backends.vector_envs import AleVector, GymAsyncVector, GymSyncVector
@@ -22,6 +23,7 @@ BACKENDS: dict[str, type[Backend]] = {
     for cls in (
         SequentialBackend,
         RayBackend,
+        RayCompiledBackend,
         ReactorBackend,
         XronosBackend,
         GymSyncVector,

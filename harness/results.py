@@ -55,6 +55,7 @@ CELL_COLUMNS = [
     "worker_nodes",
     "cell_wall_s",
     "cpu_util",
+    "idle_cpu_util",
     "other_cpu_pct",
 ]
 METADATA_COLUMNS = [

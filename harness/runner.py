@@ -194,6 +194,7 @@ def _outcome(
         "worker_nodes": result.get("worker_nodes"),
         "cell_wall_s": round(wall, 3),
         "cpu_util": result.get("cpu_util"),
+        "idle_cpu_util": result.get("idle_cpu_util"),
         "other_cpu_pct": result.get("other_cpu_pct"),
         "git_commit": metadata.git_commit(ROOT),
     }

@@ -69,6 +69,10 @@ class Workload(abc.ABC):
         """Whether this point runs on that backend at all (e.g. a thread count on a 1-thread runtime)."""
         return True
 
+    def is_headline(self, params: Params) -> bool:
+        """The points an extra backend runs in the quick profile: the paper's headline comparison."""
+        return True
+
     def n_workers(self, params: Params) -> int:
         return 0
 

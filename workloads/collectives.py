@@ -94,6 +94,13 @@ class Collectives(Workload):
                         )
         return points
 
+    def is_headline(self, params: Params) -> bool:
+        return (
+            params["variant"] == "copy"
+            and int(params["n_actors"]) == SIZE_SWEEP_ACTORS
+            and int(params["object_bytes"]) in (KIB, ACTOR_SWEEP_BYTES)
+        )
+
     def n_workers(self, params: Params) -> int:
         return int(params["n_actors"])
 

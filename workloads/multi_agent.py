@@ -83,6 +83,9 @@ class MultiAgent(Workload):
             return int(params["n_agents"]) in RAY_AGENT_COUNTS_QUICK[params["env_id"]]
         return True
 
+    def is_headline(self, params: Params) -> bool:
+        return params["env_id"] == "simple_spread" and int(params["n_agents"]) == 10  # the paper's claim
+
     def n_workers(self, params: Params) -> int:
         return int(params["n_agents"])
 

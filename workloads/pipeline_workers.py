@@ -92,7 +92,9 @@ class RolloutWorker:
         """One round of experience; ``None`` keeps the current weights (round 0: the shared initial ones)."""
         started = time.perf_counter()
         if weights is not None:
-            self.params = weights
+            # Its own copy (3 KB): a zero-copy view would pin the transport's buffer (Ray's compiled
+            # channels block the next write while a reader holds one) and every backend must do the same.
+            self.params = {name: np.array(array) for name, array in weights.items()}
         dim = len(self.obs)
         obs = np.empty((STEPS_PER_ROUND, dim))
         next_obs = np.empty((STEPS_PER_ROUND, dim))

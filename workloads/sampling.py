@@ -67,6 +67,10 @@ class _Sampling(Workload):
         others = {b for family, names in VECTOR_BACKENDS.items() if family != self.suite for b in names}
         return backend not in others
 
+    def is_headline(self, params: Params) -> bool:
+        first = self.env_ids[0]
+        return params["env_id"] == first and params["steps_per_round"] == 1 and params["variant"] == "plain"
+
     def n_workers(self, params: Params) -> int:
         return int(params["n_envs"])
 

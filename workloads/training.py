@@ -74,6 +74,9 @@ class Training(Workload):
         cartpole = MINIBATCHES if profile == "paper" else MINIBATCHES[:1]
         return points + [{"env_id": "CartPole-v1", "workers": N_ROLLOUTS, "minibatch": b} for b in cartpole]
 
+    def is_headline(self, params: Params) -> bool:
+        return params["env_id"] == "Blackjack-v1" and int(params["minibatch"]) == MINIBATCHES[0]
+
     def n_workers(self, params: Params) -> int:
         return int(params["workers"])
 

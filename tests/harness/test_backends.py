@@ -90,6 +90,27 @@ def test_ray_backend_matches_sequential_and_listens_on_loopback_only():
     assert not ray.is_initialized()
 
 
+@pytest.mark.slow
+def test_ray_compiled_grows_its_channels_with_the_payload_and_tears_down():
+    from backends.ray_compiled import CHANNEL_MARGIN_BYTES, MIN_BUFFER_BYTES, RayCompiledBackend
+
+    backend = RayCompiledBackend(BackendOptions())
+    backend.start(functools.partial(Recorder, "c"), 2)
+    try:
+        backend.broadcast(7)
+        assert backend.describe()["channel_buffer_bytes"] == MIN_BUFFER_BYTES + CHANNEL_MARGIN_BYTES
+        big = np.ones(3 * MIN_BUFFER_BYTES, dtype=np.uint8)
+        backend.broadcast(big)  # larger than the channels: recompiled with room for it
+        assert backend.describe()["channel_buffer_bytes"] == big.nbytes + CHANNEL_MARGIN_BYTES
+        assert backend.gather() == [("c", i, [7, big.nbytes]) for i in range(2)]
+        assert _non_loopback_listeners() == []
+    finally:
+        backend.shutdown()
+    import ray
+
+    assert not ray.is_initialized() and backend._graph is None
+
+
 def test_missing_package_reason():
     from backends.base import missing_package
 

@@ -30,15 +30,18 @@ def test_smoke_suite_end_to_end(cli, tmp_path: Path):
     assert {r["backend"] for r in rows} == set(BACKENDS) - set(PAPER_ONLY_BACKENDS)
     for workload in ("gym", "atari"):
         digests = {r["backend"]: r["result_digest"] for r in rows if r["workload"] == workload}
-        assert digests["sequential"] == digests["reactor"] == digests["ray"] != "", digests
+        assert digests["sequential"] == digests["reactor"] == digests["ray"] == digests["ray-compiled"] != ""
         works = {r["work"] for r in rows if r["workload"] == workload}
         assert works == {"2"}  # 2 envs x 1 step per round on every backend, vector ones included
     for workload in ("multi-agent", "training"):
         digests = {r["backend"]: r["result_digest"] for r in rows if r["workload"] == workload}
-        assert set(digests) == {"sequential", "reactor", "ray"}
+        assert set(digests) == {"sequential", "reactor", "ray", "ray-compiled"}
         assert len(set(digests.values())) == 1 and "" not in digests.values(), digests
     curve = {(r["backend"], r["param_round"]) for r in rows if r["metric"] == "loss"}
-    assert curve == {(b, str(n)) for b in ("sequential", "reactor", "ray") for n in range(1, 5)}
+    groups = ("sequential", "reactor", "ray", "ray-compiled")
+    assert curve == {(b, str(n)) for b in groups for n in range(1, 5)}
+    polling = {r["idle_cpu_util"] != "" for r in rows if r["backend"] == "ray-compiled"}
+    assert polling == {True} and {r["idle_cpu_util"] for r in rows if r["backend"] == "ray"} == {""}
     assert {r["param_episode"] for r in rows if r["metric"] == "cumulative_s"} == {"1", "2"}
     assert len({r["run_id"] for r in rows}) == 1
     collective = [r for r in rows if r["workload"] == "collectives"]
@@ -46,7 +49,7 @@ def test_smoke_suite_end_to_end(cli, tmp_path: Path):
         works = {r["backend"]: r["work"] for r in collective if r["param_object_bytes"] == cell}
         assert len(set(works.values())) == 1 and int(next(iter(works.values()))) > 0, works
     metrics = {(r["backend"], r["metric"]) for r in collective}
-    for backend in ("sequential", "ray", "reactor"):
+    for backend in ("sequential", "ray", "ray-compiled", "reactor"):
         for metric in ("broadcast_ms", "gather_ms", "round_ms", "startup_s"):
             assert (backend, metric) in metrics
     for row in rows:

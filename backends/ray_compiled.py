@@ -1,0 +1,90 @@
+"""The ``ray-compiled`` backend: the same actors as ``ray``, each round a Ray Compiled Graph.
+
+Compiled Graphs (``experimental_compile``) replace per-call task submission with a static graph over
+shared-memory channels, compiled once per cell: the strongest form of Ray for synchronous rounds.
+Facts that shape this module (DESIGN.md §7): a channel must hold the largest message plus about
+64 KiB, so the buffer is sized from the payload (and the graph recompiled if a larger one arrives);
+``_max_inflight_executions=1`` keeps rounds synchronous and each round's results are fetched before
+the next; an actor can be in one compiled graph at a time, so every call goes through one graph
+whose input is ``(method, argument)``; ``teardown()`` runs before Ray shuts down. Idle graph actors
+poll their channels, which ``cpu_util`` and ``idle_cpu_util`` make visible.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .base import PipelineSpec, WorkerFactory
+from .ray_backend import RayBackend, payload_bytes
+
+CHANNEL_MARGIN_BYTES = 64 * 1024
+MIN_BUFFER_BYTES = 1024 * 1024
+"""Results can be as large as the argument (the collectives' copies), never larger in our workloads,
+so a channel holds max(argument, 1 MiB) plus the margin."""
+
+
+class RayCompiledBackend(RayBackend):
+    name = "ray-compiled"
+    description = "the ray backend's actors driven by a Ray Compiled Graph (shared-memory channels)"
+    polls_when_idle = True
+    headline_only_in_quick = True
+
+    def start(self, factory: WorkerFactory, n_workers: int) -> None:
+        super().start(factory, n_workers)
+        self._graph: Any = None
+        self._buffer_bytes = 0
+
+    def _compile(self, buffer_bytes: int) -> None:
+        from ray.dag import InputNode, MultiOutputNode
+
+        self._teardown()
+        with InputNode() as command:
+            dag = MultiOutputNode([actor.call_packed.bind(command) for actor in self._actors])
+        self._graph = dag.experimental_compile(_buffer_size_bytes=buffer_bytes, _max_inflight_executions=1)
+        self._buffer_bytes = buffer_bytes
+
+    def call_all(self, method: str, arg: Any = None) -> list[Any]:
+        needed = max(payload_bytes(arg), MIN_BUFFER_BYTES) + CHANNEL_MARGIN_BYTES
+        if self._graph is None or needed > self._buffer_bytes:
+            self._compile(needed)
+        return list(self._ray.get(self._graph.execute((method, arg))))
+
+    def start_pipeline(self, spec: PipelineSpec) -> None:
+        """rollouts -> replay -> learner as one compiled graph; the weights come back through the driver.
+
+        A compiled graph cannot contain the learner -> rollouts edge (it would be a cycle), so each
+        round's output (weights, report) returns to the driver and the weights are the next input.
+        """
+        from ray.dag import InputNode
+
+        super().start_pipeline(spec)
+        with InputNode() as weights:
+            batches = [actor.call.bind("collect", weights) for actor in self._actors]
+            minibatch = self._replay.call_with_list.bind("store_and_sample", *batches)
+            dag = self._learner.call.bind("update", minibatch)
+        self._graph = dag.experimental_compile(
+            _buffer_size_bytes=MIN_BUFFER_BYTES + CHANNEL_MARGIN_BYTES, _max_inflight_executions=1
+        )
+        self._weights = None
+
+    def pipeline_round(self) -> Any:
+        weights, report = self._ray.get(self._graph.execute(self._weights))
+        # Arrays read from a channel are views of its buffer, and the learner cannot write the next
+        # round's output while the driver still holds them: keep a copy (a few KB of weights).
+        self._weights = copy.deepcopy(weights)
+        return report
+
+    def _teardown(self) -> None:
+        graph, self._graph = getattr(self, "_graph", None), None
+        if graph is not None:
+            graph.teardown()
+
+    def shutdown(self) -> None:
+        try:
+            self._teardown()
+        finally:
+            super().shutdown()
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "channel_buffer_bytes": getattr(self, "_buffer_bytes", 0)}
