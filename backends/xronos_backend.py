@@ -1,9 +1,9 @@
 """The ``xronos`` backend: the reactor runtime of Lingua Franca's authors (PyPI ``xronos``).
 
-So far it runs the runtime micro-benchmarks (``micro`` suite) through ``backends.xronos_micro``;
-worker groups (broadcast/gather, environments) on xronos are not implemented yet, and the harness
-never plans such cells for it. It is single-threaded (xronos 0.15 runs every reaction on the thread
-that calls ``execute()``).
+Workers are xronos reactors, an operation is one logical tag, replies are gathered through ports in
+worker order, as on the in-house ``reactor`` backend (``backends.xronos_program`` builds and drives
+the programs; ``backends.xronos_micro`` has the runtime micro-benchmarks). xronos 0.15 runs every
+reaction on the one thread that runs ``execute()``: it is single-threaded, reported as such.
 """
 
 from __future__ import annotations
@@ -11,23 +11,42 @@ from __future__ import annotations
 from typing import Any
 
 from . import xronos_micro
-from .base import Backend, OperationNotSupported, WorkerFactory, missing_package
+from .base import Backend, OperationNotSupported, PipelineSpec, WorkerFactory, missing_package
 
 
 class XronosBackend(Backend):
     name = "xronos"
-    description = "xronos 0.15 reactor runtime (C++ core, single-threaded); micro suite only so far"
-    operations = frozenset({"micro"})
+    description = "xronos 0.15 reactor runtime (C++ core, single-threaded): reactors, one tag per operation"
+    operations = frozenset({"call_all", "micro", "pipeline"})
+    headline_only_in_quick = True
 
     @classmethod
     def availability(cls) -> str | None:
         return missing_package("xronos", "xronos==0.15.*")
 
+    def _program(self) -> Any:
+        from .xronos_program import DrivenProgram
+
+        self._driven = DrivenProgram()
+        return self._driven
+
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
-        raise OperationNotSupported("xronos runs only the micro suite so far")
+        self.n_workers = n_workers
+        program = self._program()
+        program.worker_group(factory, n_workers)
+        program.start()
 
     def call_all(self, method: str, arg: Any = None) -> list[Any]:
-        raise OperationNotSupported("xronos runs only the micro suite so far")
+        return self._driven.round((method, arg))
+
+    def start_pipeline(self, spec: PipelineSpec) -> None:
+        self.n_workers = spec.n_rollouts
+        program = self._program()
+        program.pipeline(spec)
+        program.start()
+
+    def pipeline_round(self) -> Any:
+        return self._driven.round(True)[0]
 
     def micro(self, program: str, size: int, workers: int) -> float:
         if workers != 1:
@@ -39,7 +58,13 @@ class XronosBackend(Backend):
         raise OperationNotSupported(f"xronos has no micro program {program!r}")
 
     def shutdown(self) -> None:
-        pass
+        driven = getattr(self, "_driven", None)
+        if driven is not None:
+            self._driven = None
+            driven.stop()
 
     def describe(self) -> dict[str, Any]:
-        return {"threads": 1, "runtime": f"xronos {xronos_micro.xronos_version()} (fast mode)"}
+        return {
+            "threads": 1,
+            "runtime": f"xronos {xronos_micro.xronos_version()} (fast mode, single-threaded)",
+        }

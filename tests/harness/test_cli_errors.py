@@ -23,7 +23,7 @@ BAD_RUNS = [
     (["run", "--suite", "smoke", "--out", "/proc/version"], "cannot write"),
     (["run", "--suite", "smoke", "--out", "/proc"], "is a directory"),
     (["run", "--suite", "smoke", "--resume", "/nonexistent.csv"], "no such file"),
-    (["run", "--suite", "collectives", "--backends", "xronos"], "runs a workload of suite"),
+    (["run", "--suite", "micro", "--backends", "ray"], "runs a workload of suite"),
     (["run"], "required"),
     (["frobnicate"], "invalid choice"),
     ([], "required"),

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from harness import registry
@@ -24,8 +26,28 @@ def test_workload_params_fit_the_csv_contract():
 
 
 def test_backends_for_respects_operations():
-    assert registry.backends_for(registry.WORKLOADS["collectives"]) == ["sequential", "ray", "reactor"]
+    groups = ["sequential", "ray", "ray-compiled", "reactor", "xronos"]
+    assert registry.backends_for(registry.WORKLOADS["collectives"]) == groups
+    assert registry.backends_for(registry.WORKLOADS["training"]) == groups
+    vectors = ["gym-sync-vector", "gym-async-vector", "ale-vector"]  # the suites pick theirs (applies_to)
+    assert registry.backends_for(registry.WORKLOADS["gym"]) == [*groups, *vectors]
     assert registry.backends_for(registry.WORKLOADS["micro"]) == ["reactor", "xronos"]
+
+
+def test_extra_backends_run_headline_points_only_in_quick():
+    quick = build_plan("all", "quick", ["ray", "ray-compiled", "xronos"], 1)
+    extra = {(c.workload, c.params_json) for c in quick if c.backend in ("ray-compiled", "xronos")}
+    assert {w for w, _ in extra} == set(registry.SUITES["all"])  # micro: xronos
+    assert all(registry.WORKLOADS[w].is_headline(json.loads(p)) for w, p in extra)
+    assert len({(c.workload, c.params_json) for c in quick if c.backend == "ray"}) > len(extra) // 2
+    paper = build_plan("all", "paper", ["ray", "ray-compiled"], 1)
+    by_backend = {
+        b: {(c.workload, c.params_json) for c in paper if c.backend == b} for b in ("ray", "ray-compiled")
+    }
+    plain_ray = {
+        (w, p) for w, p in by_backend["ray"] if "seeded-reset" not in p
+    }  # the paper's Ray-only baseline
+    assert plain_ray == by_backend["ray-compiled"]
 
 
 @pytest.mark.parametrize(

@@ -30,15 +30,16 @@ def test_smoke_suite_end_to_end(cli, tmp_path: Path):
     assert {r["backend"] for r in rows} == set(BACKENDS) - set(PAPER_ONLY_BACKENDS)
     for workload in ("gym", "atari"):
         digests = {r["backend"]: r["result_digest"] for r in rows if r["workload"] == workload}
-        assert digests["sequential"] == digests["reactor"] == digests["ray"] == digests["ray-compiled"] != ""
+        groups = ("sequential", "reactor", "ray", "ray-compiled", "xronos")
+        assert len({digests[b] for b in groups}) == 1 and digests["reactor"] != "", digests
         works = {r["work"] for r in rows if r["workload"] == workload}
         assert works == {"2"}  # 2 envs x 1 step per round on every backend, vector ones included
     for workload in ("multi-agent", "training"):
         digests = {r["backend"]: r["result_digest"] for r in rows if r["workload"] == workload}
-        assert set(digests) == {"sequential", "reactor", "ray", "ray-compiled"}
+        assert set(digests) == {"sequential", "reactor", "ray", "ray-compiled", "xronos"}
         assert len(set(digests.values())) == 1 and "" not in digests.values(), digests
     curve = {(r["backend"], r["param_round"]) for r in rows if r["metric"] == "loss"}
-    groups = ("sequential", "reactor", "ray", "ray-compiled")
+    groups = ("sequential", "reactor", "ray", "ray-compiled", "xronos")
     assert curve == {(b, str(n)) for b in groups for n in range(1, 5)}
     polling = {r["idle_cpu_util"] != "" for r in rows if r["backend"] == "ray-compiled"}
     assert polling == {True} and {r["idle_cpu_util"] for r in rows if r["backend"] == "ray"} == {""}

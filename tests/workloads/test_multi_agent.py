@@ -8,6 +8,7 @@ import pytest
 from backends.base import BackendOptions
 from backends.reactor_backend import ReactorBackend
 from backends.sequential import SequentialBackend
+from backends.xronos_backend import XronosBackend
 from workloads.ma_envs import make_multi_agent_env
 from workloads.multi_agent import MultiAgent
 
@@ -53,8 +54,9 @@ def _measure(backend, params):
 def test_every_backend_takes_the_same_actions_and_splits_the_step_time():
     params = {"env_id": "simple_spread", "n_agents": 4}
     reference = _measure(SequentialBackend(), params)
-    for threads in (1, 2):
-        measured = _measure(ReactorBackend(BackendOptions(threads=threads)), params)
+    others = [ReactorBackend(BackendOptions(threads=threads)) for threads in (1, 2)]
+    for backend in [*others, XronosBackend(BackendOptions())]:
+        measured = _measure(backend, params)
         assert measured.extra["result_digest"] == reference.extra["result_digest"]
         step = measured.metrics["step_ms"][0]
         parts = measured.metrics["comm_ms"][0] + measured.metrics["compute_ms"][0]

@@ -11,6 +11,7 @@ from backends.base import BackendOptions, PipelineSpec
 from backends.ray_backend import RayBackend
 from backends.reactor_backend import ReactorBackend
 from backends.sequential import SequentialBackend
+from backends.xronos_backend import XronosBackend
 from workloads import pipeline_workers as pw
 from workloads import qnet
 from workloads.training import pipeline_spec
@@ -97,7 +98,7 @@ class _CountingLearner:
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("backend_cls", [SequentialBackend, ReactorBackend])
+@pytest.mark.parametrize("backend_cls", [SequentialBackend, ReactorBackend, XronosBackend])
 def test_round_r_collects_with_the_weights_of_round_r_minus_1(backend_cls, threads):
     backend = backend_cls(BackendOptions(threads=threads))
     backend.start_pipeline(PipelineSpec(_SpyRollout, 3, _SpyReplay, _CountingLearner))
@@ -122,6 +123,7 @@ def test_reactor_weights_are_bit_identical_to_sequential_for_any_worker_count():
     expected = _final_digest(SequentialBackend(), rounds=6)
     for threads in (1, 2, 4):
         assert _final_digest(ReactorBackend(BackendOptions(threads=threads)), rounds=6) == expected
+    assert _final_digest(XronosBackend(BackendOptions()), rounds=6) == expected
 
 
 @pytest.mark.slow
