@@ -36,6 +36,7 @@ reference: $(STAMP)
 	mkdir -p results/reference
 	$(BIN)/python -m harness run --suite all --out results/reference/all-quick.csv
 	$(BIN)/python -m harness plot results/reference/all-quick.csv --out plots
+	$(BIN)/python -m harness report results/reference/all-quick.csv --out results/REPORT.md
 
 plots: $(STAMP)
 	$(BIN)/python -m harness plot --out plots

@@ -9,9 +9,7 @@ from pathlib import Path
 from .aggregate import summarize_rows
 from .errors import UsageError
 from .paper import load_paper
-from .results import read_rows
-
-DEFAULT_INPUT = Path("results/reference")
+from .results import DEFAULT_INPUT, input_paths, read_rows
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -23,17 +21,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def _inputs(paths: list[Path]) -> list[Path]:
-    if paths:
-        return paths
-    found = sorted(DEFAULT_INPUT.glob("*.csv"))
-    if not found:
-        raise UsageError(f"no CSV given and none in {DEFAULT_INPUT}/")
-    return found
-
-
 def run(args: argparse.Namespace) -> int:
-    rows = [row for path in _inputs(args.csv) for row in read_rows(path)]
+    rows = [row for path in input_paths(args.csv) for row in read_rows(path)]
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is not a directory")
     if not args.out.exists():

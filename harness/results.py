@@ -147,6 +147,20 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         raise UsageError(f"{path} is not a readable CSV ({error})") from None
 
 
+DEFAULT_INPUT = Path("results/reference")
+"""Where ``plot`` and ``report`` read when no CSV is named: the committed reference run."""
+
+
+def input_paths(paths: list[Path]) -> list[Path]:
+    """The CSVs a reading command was given, or the reference run's; none at all is a usage error."""
+    if paths:
+        return paths
+    found = sorted(DEFAULT_INPUT.glob("*.csv"))
+    if not found:
+        raise UsageError(f"no CSV given and none in {DEFAULT_INPUT}/")
+    return found
+
+
 def finished_cells(rows: Iterable[dict[str, str]]) -> set[tuple[str, int]]:
     """(cell, repeat) pairs that need no re-run: every recorded cell except interrupted ones."""
     done = set()

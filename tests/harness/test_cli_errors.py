@@ -28,6 +28,7 @@ BAD_RUNS = [
     (["frobnicate"], "invalid choice"),
     ([], "required"),
     (["plot", "/nonexistent.csv"], "no such file"),
+    (["report", "/nonexistent.csv"], "no such file"),
     (["run", "--suite", "smoke", "--ray-address", "nonsense"], "expected HOST:PORT"),
     (["run", "--suite", "smoke", "--ray-address", "127.0.0.1:http"], "is not a number"),
     (["run", "--suite", "smoke", "--ray-address", "127.0.0.1:70000"], "out of range"),

@@ -1,0 +1,47 @@
+"""`report`: our medians with intervals beside the paper's numbers, ratios to ray, machine and versions."""
+
+from pathlib import Path
+
+from harness.cli import main
+from harness.results import ResultWriter
+from tests.harness.test_plot import _rows
+
+
+def _csv(tmp_path: Path) -> Path:
+    path = tmp_path / "run.csv"
+    writer = ResultWriter(path)
+    writer.write(_rows())
+    writer.close()
+    return path
+
+
+def test_report_puts_measured_ratios_and_paper_side_by_side(tmp_path: Path, capsys):
+    out = tmp_path / "REPORT.md"
+    assert main(["report", str(_csv(tmp_path)), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "## Machine and versions" in text and "| ray_version |" in text
+    section = text.split("### Broadcast & gather vs object size")[1].split("###")[0]
+    header, _, *lines = [line for line in section.splitlines() if line.startswith("|")]
+    assert "reactor / ray" in header and "paper ray" in header and "paper lf" in header
+    ten_mib = next(line for line in lines if line.startswith("| 10485760 "))
+    cells = [c.strip() for c in ten_mib.strip("|").split("|")]
+    columns = [c.strip() for c in header.strip("|").split("|")]
+    assert cells[columns.index("reactor / ray")] == "0.05"  # the fixture's reactor is 20x faster
+    assert cells[columns.index("paper ray")] == "24.11" and cells[columns.index("paper lf")] == "7.144"
+    assert cells[columns.index("ray median [95% CI]")].startswith(
+        "232 ["
+    )  # 20 x (1 + 10.49) x 1.01, median of 3
+    assert "### Gym sampling" not in text  # no gym cells in the input: no empty section
+
+
+def test_report_of_a_corrupt_csv_writes_nothing(tmp_path: Path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("run_id,value\nx,1\n")
+    out = tmp_path / "REPORT.md"
+    assert main(["report", str(bad), "--out", str(out)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1 and not out.exists()
+
+
+def test_report_into_a_missing_folder_is_a_usage_error(tmp_path: Path, capsys):
+    assert main(["report", str(_csv(tmp_path)), "--out", str(tmp_path / "nope" / "R.md")]) == 2
+    assert "cannot write" in capsys.readouterr().err
