@@ -1,4 +1,4 @@
-"""The command line: ``python -m harness {list,run,plot,report} ...``.
+"""The command line: ``python -m harness {list,run,plot,report,check} ...``.
 
 Bad input of any kind ends with one line on stderr and exit status 2, never a traceback.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import cmd_list, cmd_plot, cmd_report, cmd_run
+from . import cmd_check, cmd_list, cmd_plot, cmd_report, cmd_run
 from .errors import UsageError
 
 
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Benchmarks the actor model (Ray) against the reactor model on RL workloads.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for command in (cmd_list, cmd_run, cmd_plot, cmd_report):
+    for command in (cmd_list, cmd_run, cmd_plot, cmd_report, cmd_check):
         command.add_parser(subparsers)
     return parser
 

@@ -29,6 +29,8 @@ BAD_RUNS = [
     ([], "required"),
     (["plot", "/nonexistent.csv"], "no such file"),
     (["report", "/nonexistent.csv"], "no such file"),
+    (["check", "/nonexistent.csv"], "no such file"),
+    (["check", "x.csv", "--tolerance", "-1"], "out of range"),
     (["run", "--suite", "smoke", "--ray-address", "nonsense"], "expected HOST:PORT"),
     (["run", "--suite", "smoke", "--ray-address", "127.0.0.1:http"], "is not a number"),
     (["run", "--suite", "smoke", "--ray-address", "127.0.0.1:70000"], "out of range"),

@@ -1,0 +1,60 @@
+"""``check``: the CI performance gate over one run's CSV (see ``harness.gate`` for the rule).
+
+Exit 0 when every judged case passes, 1 when one fails, 2 on bad input. ``--update-baseline``
+rewrites the baseline from this run instead of judging it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .errors import UsageError
+from .gate import DEFAULT_TOLERANCE, judge, measured_cases, read_baseline, write_baseline
+from .results import read_rows
+
+DEFAULT_BASELINE = Path("results/baseline/ci_ratios.csv")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "check", help="gate a run's backend ratios on a baseline", description=__doc__
+    )
+    parser.add_argument("csv", type=Path, help="the run's results CSV")
+    parser.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE, help=f"default {DEFAULT_BASELINE}")
+    parser.add_argument("--update-baseline", action="store_true", help="rewrite the baseline from this run")
+    parser.add_argument("--tolerance", type=_tolerance, default=DEFAULT_TOLERANCE,
+                        help="allowed slowdown of a ratio for new baseline cases (default 0.25)")  # fmt: skip
+    parser.set_defaults(handler=run)
+
+
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 10.0:
+        raise argparse.ArgumentTypeError(f"{text} is out of range 0..10")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    cases = measured_cases(read_rows(args.csv))
+    if not cases:
+        raise UsageError(f"{args.csv} holds no pair of backends to compare")
+    if args.update_baseline:
+        if not args.baseline.parent.is_dir():
+            raise UsageError(f"--baseline: directory {args.baseline.parent} does not exist")
+        write_baseline(args.baseline, cases, args.tolerance)
+        print(f"{args.baseline}: {len(cases)} cases")
+        return 0
+    verdicts = judge(cases, read_baseline(args.baseline))
+    if not verdicts:
+        raise UsageError(f"no case of {args.baseline} was measured in {args.csv}")
+    for verdict in verdicts:
+        case = cases[verdict.case]
+        absolute = f"; medians {case.medians[0]:.4g} vs {case.medians[1]:.4g}" if case.medians else ""
+        print(f"{'ok  ' if verdict.passed else 'FAIL'} {verdict.case}: {verdict.detail}{absolute}")
+    failed = [v for v in verdicts if not v.passed]
+    print(f"{len(verdicts) - len(failed)} of {len(verdicts)} cases pass")
+    return 1 if failed else 0

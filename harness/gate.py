@@ -1,0 +1,146 @@
+"""The performance gate: ratios between backends measured in the same run, against a committed baseline.
+
+Absolute times on shared machines drift by 30% or more, but two backends measured in the same run,
+interleaved, drift together; so the gate compares *time ratios* (``reactor``/``ray``, ...) per
+parameter point, each with a bootstrap interval over repeats, and fails a case only when even the
+interval's optimistic end is worse than the baseline ratio by more than the case's tolerance, or when
+a case that passed in the baseline now errors. Absolute times are shown, never gated.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from workloads.base import SERIES_PARAMS
+
+from .errors import UsageError
+from .stats import Summary, median, ratio_interval
+
+DEFAULT_TOLERANCE = 0.25
+GATED_METRICS: dict[str, tuple[str, bool]] = {
+    "collectives": ("round_ms", False),
+    "gym": ("steps_per_s", True),
+    "atari": ("steps_per_s", True),
+    "multi-agent": ("step_ms", False),
+    "training": ("round_ms", False),
+}
+"""workload -> (metric, whether it is a rate): rates are inverted so every ratio is a time ratio."""
+PAIRS = (("reactor", "ray"), ("reactor", "sequential"), ("reactor", "xronos"), ("ray-compiled", "ray"))
+"""(subject, reference): the ratio time(subject) / time(reference); lower is better for the subject."""
+BASELINE_COLUMNS = ["case", "ratio", "low", "high", "tolerance", "status"]
+FAILED = ("error", "timeout")
+
+
+@dataclass(frozen=True)
+class Case:
+    key: str
+    ratio: Summary | None
+    status: str
+    """``ok``, or ``error`` when a cell of either backend failed at this point."""
+    medians: tuple[float, float] | None = None
+    """Absolute median times of (subject, reference), for the reader; never gated."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    case: str
+    passed: bool
+    detail: str
+
+
+def _point(row: dict[str, str]) -> str:
+    params = ",".join(f"{k[6:]}={v}" for k, v in sorted(row.items()) if k.startswith("param_") and v)
+    return f"{row['workload']}[{params}]"
+
+
+def measured_cases(rows: Iterable[dict[str, str]]) -> dict[str, Case]:
+    """Every (point, pair) of the gated workloads that the rows hold, with its ratio or its failure."""
+    times: dict[tuple[str, str], list[float]] = defaultdict(list)
+    failed: set[tuple[str, str]] = set()
+    for row in rows:
+        gated = GATED_METRICS.get(row["workload"])
+        if gated is None or any(row.get(f"param_{name}") for name in SERIES_PARAMS):
+            continue
+        metric, is_rate = gated
+        key = (_point(row), row["backend"])
+        if row["status"] in FAILED:
+            failed.add(key)
+        elif row["status"] == "ok" and row["metric"] == metric and row["value"]:
+            value = float(row["value"])
+            times[key].append(1.0 / value if is_rate else value)
+    points = {point for point, _ in times} | {point for point, _ in failed}
+    cases = {}
+    for point in sorted(points):
+        for subject, reference in PAIRS:
+            name = f"{point} {subject}/{reference}"
+            a, b = (point, subject), (point, reference)
+            if a in failed or b in failed:
+                if (a in times or a in failed) and (b in times or b in failed):
+                    cases[name] = Case(name, None, "error")
+            elif times.get(a) and times.get(b):
+                ratio = ratio_interval(times[a], times[b])
+                cases[name] = Case(name, ratio, "ok", (median(times[a]), median(times[b])))
+    return cases
+
+
+def judge(current: dict[str, Case], baseline: dict[str, dict[str, str]]) -> list[Verdict]:
+    """One verdict per baseline case that passed there; cases absent from this run are not judged."""
+    verdicts = []
+    for name, base in sorted(baseline.items()):
+        if base["status"] != "ok" or name not in current:
+            continue
+        case = current[name]
+        if case.status != "ok" or case.ratio is None:
+            verdicts.append(Verdict(name, False, "passed in the baseline, errors now"))
+            continue
+        limit = float(base["ratio"]) * (1.0 + float(base["tolerance"]))
+        optimistic = case.ratio.low
+        detail = (
+            f"ratio {case.ratio.median:.4g} [{case.ratio.low:.4g}, {case.ratio.high:.4g}], "
+            f"baseline {float(base['ratio']):.4g}, limit {limit:.4g}"
+        )
+        verdicts.append(Verdict(name, optimistic <= limit, detail))
+    return verdicts
+
+
+def read_baseline(path: Path) -> dict[str, dict[str, str]]:
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if reader.fieldnames is None or any(c not in reader.fieldnames for c in BASELINE_COLUMNS):
+                raise UsageError(f"{path} is not a gate baseline (columns {', '.join(BASELINE_COLUMNS)})")
+            baseline = {}
+            for line, row in enumerate(reader, start=2):
+                try:
+                    float(row["ratio"] or "nan")
+                    float(row["tolerance"])
+                except (TypeError, ValueError):
+                    raise UsageError(f"{path}:{line}: ratio and tolerance must be numbers") from None
+                baseline[row["case"]] = row
+            return baseline
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such baseline") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise UsageError(f"{path} is not a readable baseline ({error})") from None
+
+
+def write_baseline(path: Path, cases: dict[str, Case], tolerance: float) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=BASELINE_COLUMNS)
+        writer.writeheader()
+        for name, case in sorted(cases.items()):
+            r = case.ratio
+            writer.writerow(
+                {
+                    "case": name,
+                    "ratio": f"{r.median:.6g}" if r else "",
+                    "low": f"{r.low:.6g}" if r else "",
+                    "high": f"{r.high:.6g}" if r else "",
+                    "tolerance": tolerance,
+                    "status": case.status,
+                }
+            )

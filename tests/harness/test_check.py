@@ -1,0 +1,78 @@
+"""`check`: same-run ratios gated on a baseline -- passes unchanged, fails a slowdown or a new error."""
+
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.results import ResultWriter
+
+
+def _rows(reactor_scale: float = 1.0, jitter: float = 0.0, reactor_status: str = "ok"):
+    for backend, scale in (("ray", 20.0), ("reactor", reactor_scale), ("sequential", 0.8)):
+        for repeat in range(5):
+            status = reactor_status if backend == "reactor" else "ok"
+            wobble = 1 + jitter * ((-1) ** repeat) + 0.01 * repeat
+            yield {
+                "run_id": "r", "started_utc": "t", "suite": "collectives", "workload": "collectives",
+                "backend": backend, "repeat": repeat, "metric": "round_ms",
+                "value": scale * 3.0 * wobble if status == "ok" else None, "unit": "ms",
+                "status": status, "error": "" if status == "ok" else "RayActorError: died",
+                "param_n_actors": 16, "param_object_bytes": 1024, "param_variant": "copy",
+            }  # fmt: skip
+
+
+def _csv(path: Path, rows) -> Path:
+    writer = ResultWriter(path)
+    writer.write(rows)
+    writer.close()
+    return path
+
+
+@pytest.fixture
+def baseline(tmp_path: Path, capsys) -> Path:
+    path = tmp_path / "ci_ratios.csv"
+    run = _csv(tmp_path / "base.csv", _rows())
+    assert main(["check", str(run), "--baseline", str(path), "--update-baseline"]) == 0
+    capsys.readouterr()
+    return path
+
+
+def _check(tmp_path: Path, baseline: Path, rows) -> int:
+    return main(["check", str(_csv(tmp_path / "now.csv", rows)), "--baseline", str(baseline)])
+
+
+def test_an_unchanged_run_passes_even_when_every_backend_drifts(tmp_path, baseline, capsys):
+    drifted = [{**row, "value": row["value"] * 1.4} for row in _rows(jitter=0.05)]  # a slower machine
+    assert _check(tmp_path, baseline, drifted) == 0
+    assert "2 of 2 cases pass" in capsys.readouterr().out
+
+
+def test_a_slowed_reactor_fails_the_gate(tmp_path, baseline, capsys):
+    assert _check(tmp_path, baseline, _rows(reactor_scale=1.5)) == 1
+    out = capsys.readouterr().out
+    assert "FAIL collectives[n_actors=16,object_bytes=1024,variant=copy] reactor/ray" in out
+
+
+def test_a_slowdown_within_the_tolerance_passes(tmp_path, baseline, capsys):
+    assert _check(tmp_path, baseline, _rows(reactor_scale=1.15)) == 0
+
+
+def test_a_case_that_passed_and_now_errors_fails(tmp_path, baseline, capsys):
+    assert _check(tmp_path, baseline, _rows(reactor_status="error")) == 1
+    assert "passed in the baseline, errors now" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("case,ratio\nx,1\n", "not a gate baseline"),
+        ("case,ratio,low,high,tolerance,status\nx,a,,,b,ok\n", "numbers"),
+    ],
+)
+def test_a_corrupt_baseline_is_a_usage_error(tmp_path, capsys, content, message):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(content)
+    assert _check(tmp_path, bad, _rows()) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
