@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .argtypes import number_in
 from .errors import UsageError
 from .gate import DEFAULT_TOLERANCE, judge, measured_cases, read_baseline, write_baseline
 from .results import read_rows
@@ -23,19 +24,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("csv", type=Path, help="the run's results CSV")
     parser.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE, help=f"default {DEFAULT_BASELINE}")
     parser.add_argument("--update-baseline", action="store_true", help="rewrite the baseline from this run")
-    parser.add_argument("--tolerance", type=_tolerance, default=DEFAULT_TOLERANCE,
+    parser.add_argument("--tolerance", type=number_in(0.0, 10.0, include_low=True), default=DEFAULT_TOLERANCE,
                         help="allowed slowdown of a ratio for new baseline cases (default 0.25)")  # fmt: skip
     parser.set_defaults(handler=run)
-
-
-def _tolerance(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 10.0:
-        raise argparse.ArgumentTypeError(f"{text} is out of range 0..10")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

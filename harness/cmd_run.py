@@ -16,6 +16,7 @@ from workloads.base import SERIES_PARAMS
 
 from . import registry
 from .aggregate import summarize_rows
+from .argtypes import number_in, whole_number_in
 from .checks import unequal_results, unequal_work
 from .errors import UsageError
 from .plan import build_plan
@@ -26,6 +27,8 @@ from .runner import Interrupted, RunSettings, run_plan
 
 MAX_REPEATS = 1000
 MAX_TIMEOUT_S = 24 * 3600
+POSITIVE_COUNT = whole_number_in(1, MAX_REPEATS)
+CELL_TIMEOUT = number_in(0, MAX_TIMEOUT_S, include_low=False, unit=" seconds")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -33,37 +36,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--suite", required=True, help=f"one of: {', '.join(registry.SUITES)}")
     parser.add_argument("--backends", help="comma-separated backends (default: all that apply)")
     parser.add_argument("--profile", default="quick", help="quick (default), paper or smoke")
-    parser.add_argument("--repeats", type=_positive_int, help="repeats per cell (default by profile)")
+    parser.add_argument("--repeats", type=POSITIVE_COUNT, help="repeats per cell (default by profile)")
     parser.add_argument("--out", type=Path, help="CSV to write (default results/<suite>-<time>.csv)")
-    parser.add_argument("--timeout", type=_positive_float, default=600.0, help="seconds per cell")
+    parser.add_argument("--timeout", type=CELL_TIMEOUT, default=600.0, help="seconds per cell")
     parser.add_argument("--resume", type=Path, help="continue this CSV: run only its missing cells")
-    parser.add_argument("--threads", type=_positive_int, default=os.cpu_count() or 1,
+    parser.add_argument("--threads", type=POSITIVE_COUNT, default=os.cpu_count() or 1,
                         help="worker threads of the reactor runtime (default: cores)")  # fmt: skip
     parser.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS") or None,
                         help="run ray backends on this existing cluster (HOST:PORT; default $RAY_ADDRESS, "
                         "else a private local instance per cell)")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(handler=run)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1 or value > MAX_REPEATS:
-        raise argparse.ArgumentTypeError(f"{value} is out of range 1..{MAX_REPEATS}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value <= MAX_TIMEOUT_S:
-        raise argparse.ArgumentTypeError(f"{text} is out of range (0, {MAX_TIMEOUT_S}] seconds")
-    return value
 
 
 def _output_path(args: argparse.Namespace) -> tuple[Path, str, set[tuple[str, int]]]:

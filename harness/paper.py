@@ -21,6 +21,21 @@ def load_paper(path: Path = PAPER_CSV) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+PAPER_MULTI_AGENT_STEPS = 100_000
+"""The paper's multi-agent runs took 100,000 steps; their totals convert to agent-steps/s with it."""
+PAPER_TRAINING_ROUNDS = 500
+
+
+def agent_steps_per_s(total_s: float, n_agents: str) -> float:
+    """The paper's multi-agent total (start-up included) as our metric."""
+    return float(n_agents) * PAPER_MULTI_AGENT_STEPS / total_s
+
+
+def round_ms(time_to_500_rounds_s: float, _: str = "") -> float:
+    """The paper's time to 500 training rounds (start-up included) per round, as our metric."""
+    return time_to_500_rounds_s / PAPER_TRAINING_ROUNDS * 1e3
+
+
 def paper_series(
     rows: list[dict[str, str]], figure: str, x_column: str
 ) -> dict[str, list[tuple[float, float]]]:

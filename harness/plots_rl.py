@@ -6,20 +6,41 @@ machine and include Ray's start-up; ours are other environments. Each figure say
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from matplotlib.axes import Axes
 
 from .aggregate import CellSummary
-from .paper import PAPER_LABELS
+from .paper import PAPER_LABELS, agent_steps_per_s
+from .paper import round_ms as paper_round_ms
 from .plots import BACKEND_STYLE, PAPER_STYLE, Figure, _plot_measured, _series
 
-PAPER_MA_STEPS = 100_000
-"""The paper's multi-agent runs took 100,000 steps; its totals convert to agent-steps/s with it."""
 COMM_AGENTS = ("4", "10")
 COMM_ENV = "simple_spread"
 
 
 def _paper_rows(paper: list[dict[str, str]], figure: str) -> list[dict[str, str]]:
     return [row for row in paper if row["figure"] == figure]
+
+
+def _plot_paper_converted(
+    ax: Axes,
+    paper: list[dict[str, str]],
+    figure: str,
+    x_column: str,
+    convert: Callable[[float, str], float],
+    suffix: str,
+) -> None:
+    """The paper's curve of one figure, its values converted to our metric (``convert(value, x)``)."""
+    for backend, color in PAPER_STYLE.items():
+        points = sorted(
+            (float(r[x_column]), convert(float(r["value"]), r[x_column]))
+            for r in _paper_rows(paper, figure)
+            if r["backend"] == backend
+        )
+        if points:
+            ax.plot(*zip(*points, strict=True), "x--", color=color, alpha=0.7,
+                    label=f"{PAPER_LABELS[backend]} {suffix}")  # fmt: skip
 
 
 def _draw_agents(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[str, str]]) -> bool:
@@ -33,15 +54,14 @@ def _draw_agents(axes: list[Axes], summaries: list[CellSummary], paper: list[dic
             continue
         _plot_measured(ax, series)
         if env == "simple_spread":
-            for backend, color in PAPER_STYLE.items():
-                points = sorted(
-                    (int(r["n_agents"]), int(r["n_agents"]) * PAPER_MA_STEPS / float(r["value"]))
-                    for r in _paper_rows(paper, "multi_agent_scaling")
-                    if r["backend"] == backend
-                )
-                if points:
-                    ax.plot(*zip(*points, strict=True), "x--", color=color, alpha=0.7,
-                            label=f"{PAPER_LABELS[backend]} (TrafficJunction, 32-core AWS)")  # fmt: skip
+            _plot_paper_converted(
+                ax,
+                paper,
+                "multi_agent_scaling",
+                "n_agents",
+                agent_steps_per_s,
+                "(TrafficJunction, 32-core AWS)",
+            )
         ax.set(
             xscale="log",
             yscale="log",
@@ -93,15 +113,9 @@ def _draw_training(axes: list[Axes], summaries: list[CellSummary], paper: list[d
         return False
     ax = axes[0]
     _plot_measured(ax, series)
-    for backend, color in PAPER_STYLE.items():
-        points = sorted(
-            (int(r["minibatch"]), float(r["value"]) / 500 * 1e3)
-            for r in _paper_rows(paper, "parallel_training")
-            if r["backend"] == backend
-        )
-        if points:
-            ax.plot(*zip(*points, strict=True), "x--", color=color, alpha=0.7,
-                    label=f"{PAPER_LABELS[backend]} (32-core AWS, incl. start-up)")  # fmt: skip
+    _plot_paper_converted(
+        ax, paper, "parallel_training", "minibatch", paper_round_ms, "(32-core AWS, incl. start-up)"
+    )
     ax.set(
         xscale="log",
         yscale="log",

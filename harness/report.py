@@ -13,26 +13,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .aggregate import CellSummary
+from .paper import agent_steps_per_s
+from .paper import round_ms as paper_round_ms
+from .results import METADATA_COLUMNS
 
-METADATA_KEYS = (
-    "cpu_model",
-    "cpu_count",
-    "hostname",
-    "python_version",
-    "gil_enabled",
-    "numpy_version",
-    "ray_version",
-    "gymnasium_version",
-    "ale_py_version",
-    "xronos_version",
-    "git_commit",
-)
+METADATA_KEYS = tuple(METADATA_COLUMNS)
 PAPER_NOTE = (
     "Paper: Kwok et al., SPAA 2024; Ray on a 32-core AWS machine, Lingua Franca (`lf`) on a no-GIL"
     " CPython 3.9 fork. Where its workload differs from ours the section says how."
 )
-PAPER_MULTI_AGENT_STEPS = 100_000
-PAPER_TRAINING_ROUNDS = 500
 PAPER_ATARI_IDS = {
     "ALE/Pong-v5": "Pong-v4",
     "ALE/MsPacman-v5": "MsPacman-v4",
@@ -73,10 +62,6 @@ def _same(paper_value: str, ours: str) -> bool:
         return float(paper_value) == float(ours)
     except ValueError:
         return False
-
-
-def _per_round_ms(total_s: float, _: str) -> float:
-    return total_s / PAPER_TRAINING_ROUNDS * 1e3
 
 
 SECTIONS = [
@@ -125,9 +110,7 @@ SECTIONS = [
         {"env_id": "simple_spread"},
         "The paper used TrafficJunction (ma-gym, not installable); its totals for 100,000 steps, start-up"
         " included, are converted to agent-steps/s.",
-        _paper_value(
-            "multi_agent_scaling", "n_agents", lambda total_s, n: float(n) * PAPER_MULTI_AGENT_STEPS / total_s
-        ),
+        _paper_value("multi_agent_scaling", "n_agents", agent_steps_per_s),
     ),
     Section(
         "Scaling agents (battle): agent_steps_per_s",
@@ -160,9 +143,7 @@ SECTIONS = [
         "minibatch",
         {"env_id": "Blackjack-v1"},
         "The paper's time to 500 rounds (start-up included) is shown per round.",
-        _paper_value(
-            "parallel_training", "minibatch", lambda total_s, _: total_s / PAPER_TRAINING_ROUNDS * 1e3
-        ),
+        _paper_value("parallel_training", "minibatch", paper_round_ms),
     ),
     Section(
         "Synchronized parallel Q-learning (CartPole-v1, 16 rollouts): round_ms",

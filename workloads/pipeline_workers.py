@@ -29,7 +29,8 @@ rounds of 16 workers (tests/workloads/test_training.py checks that it learns).""
 
 @dataclass
 class Batch:
-    """What one rollout worker collected in one round (fixed size: STEPS_PER_ROUND transitions)."""
+    """Transitions with the episodes they completed: what a rollout collected in one round
+    (STEPS_PER_ROUND of them), or the minibatch the replay sampled from all rollouts."""
 
     obs: np.ndarray
     actions: np.ndarray
@@ -38,18 +39,7 @@ class Batch:
     dones: np.ndarray
     episode_returns: list[float]
     compute_s: float
-
-
-@dataclass
-class Minibatch:
-    obs: np.ndarray
-    actions: np.ndarray
-    rewards: np.ndarray
-    next_obs: np.ndarray
-    dones: np.ndarray
-    episode_returns: list[float]
-    compute_s: float
-    """Slowest rollout plus the replay's own time: the critical path so far."""
+    """The rollout's own time; for a minibatch, the slowest rollout plus the replay: the critical path."""
 
 
 @dataclass
@@ -132,7 +122,7 @@ class ReplayBuffer:
         self.position = 0
         self.rng = np.random.default_rng(seed)
 
-    def store_and_sample(self, batches: list[Batch]) -> Minibatch:
+    def store_and_sample(self, batches: list[Batch]) -> Batch:
         started = time.perf_counter()
         for batch in batches:
             n = len(batch.actions)
@@ -148,7 +138,7 @@ class ReplayBuffer:
         picks = self.rng.integers(0, self.size, self.minibatch)
         returns = [r for batch in batches for r in batch.episode_returns]
         rollout_s = max(batch.compute_s for batch in batches)
-        return Minibatch(
+        return Batch(
             self.obs[picks],
             self.actions[picks],
             self.rewards[picks],
@@ -168,7 +158,7 @@ class Learner:
         self.optimizer = qnet.Adam(self.params, lr=LEARNING_RATE)
         self.updates = 0
 
-    def update(self, minibatch: Minibatch) -> tuple[qnet.Params, RoundReport]:
+    def update(self, minibatch: Batch) -> tuple[qnet.Params, RoundReport]:
         started = time.perf_counter()
         loss, grads = qnet.td_loss_and_grads(
             self.params,

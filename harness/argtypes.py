@@ -1,0 +1,36 @@
+"""Argument types shared by the commands: numbers checked against a range, each error in one line."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+
+def whole_number_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range {low}..{high}")
+        return value
+
+    return parse
+
+
+def number_in(low: float, high: float, *, include_low: bool, unit: str = "") -> Callable[[str], float]:
+    """A float in ``[low, high]`` or ``(low, high]``; NaN is out of every range."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        above = value >= low if include_low else value > low
+        if not (above and value <= high):
+            bracket = "[" if include_low else "("
+            raise argparse.ArgumentTypeError(f"{text} is out of range {bracket}{low:g}, {high:g}]{unit}")
+        return value
+
+    return parse
