@@ -52,6 +52,7 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
             with CpuWindow() as idle:
                 time.sleep(IDLE_WINDOW_S)
             outcome["idle_cpu_util"] = idle.cpu_util
+        settings = backend.describe()
         outcome.update(
             metrics=measurement.metrics,
             work=measurement.work,
@@ -59,9 +60,7 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
             warmup=measurement.warmup,
             cpu_util=window.cpu_util,
             other_cpu_pct=window.other_cpu_pct,
-            threads=backend.describe().get("threads"),
-            ray_address=backend.describe().get("ray_address"),
-            worker_nodes=backend.describe().get("worker_nodes"),
+            **{key: settings.get(key) for key in ("threads", "ray_address", "worker_nodes")},
             result_digest=measurement.extra.get("result_digest"),
             series=measurement.series,
         )
