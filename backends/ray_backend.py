@@ -56,8 +56,7 @@ class _Host:
 
     def call_packed(self, command: tuple[str, Any]) -> Any:
         """``call`` with one argument: a compiled graph's input node is a single value."""
-        method, arg = command
-        return getattr(self.worker, method)(arg)
+        return self.call(*command)
 
     def call_with_list(self, method: str, *args: Any) -> Any:
         """Ray resolves refs passed as top-level arguments, so a list of upstream results is sent this way."""
