@@ -6,11 +6,12 @@ the replies through the multiport ``replies[N]`` in bank order. Each operation i
 injected through a physical action and processed on the caller's thread (``run_until_idle``), with
 the bank's reactions spread over the runtime's worker threads.
 
-The training pipeline is the seed's program itself: the driver's ``go`` is broadcast to a bank of
-rollouts, their batches reach the replay buffer through a multiport (bank order), the replay's
-minibatch goes to the learner, and the learner's weights are broadcast back to the rollouts, whose
-``receive_weights`` reaction is declared after ``collect``: in the same tag the rollouts collect with
-the old weights and then take the new ones, so the graph has no zero-delay cycle and a round is one tag.
+The training pipeline is the seed's program itself, with the same driver: its output is broadcast to
+the ``go`` inputs of a bank of rollouts, their batches reach the replay buffer through a multiport
+(bank order), the replay's minibatch goes to the learner, and the learner's weights are broadcast
+back to the rollouts, whose ``receive_weights`` reaction is declared after ``collect``: in the same
+tag the rollouts collect with the old weights and then take the new ones, so the graph has no
+zero-delay cycle and a round is one tag; the learner's report is the driver's one reply.
 """
 
 from __future__ import annotations
@@ -50,22 +51,6 @@ class _Host(Reactor):
     def call(self) -> None:
         method, arg = self.inp.value
         self.out.set(getattr(self.worker, method)(arg))
-
-
-class _PipelineDriver(Reactor):
-    def __init__(self) -> None:
-        self.report: Any = None
-        self.command = self.physical_action("command")
-        self.go = self.output("go")
-        self.reports = self.input("reports")
-        self.reaction(self.start_round, triggers=[self.command], effects=[self.go])
-        self.reaction(self.finish_round, triggers=[self.reports])
-
-    def start_round(self) -> None:
-        self.go.set(True)
-
-    def finish_round(self) -> None:
-        self.report = self.reports.value
 
 
 class _Rollout(Reactor):
@@ -129,36 +114,34 @@ class ReactorBackend(Backend):
         return max(1, self.options.threads)
 
     def call_all(self, method: str, arg: Any = None) -> list[Any]:
+        return self._round((method, arg), method)
+
+    def _round(self, command: Any, what: str) -> list[Any]:
+        """One tag: the driver broadcasts ``command`` and gathers the replies in worker order."""
         driver = self._driver
-        driver.command.schedule((method, arg))
+        driver.command.schedule(command)
         self._env.run_until_idle()
         results, driver.results = driver.results, None
         if results is None:
-            raise RuntimeError(f"reactor round for {method!r} ended without gathering replies")
+            raise RuntimeError(f"reactor round for {what!r} ended without gathering replies")
         return results
 
     def start_pipeline(self, spec: PipelineSpec) -> None:
         self.n_workers = spec.n_rollouts
         env = self._env = Environment(workers=self.threads, fast=True)
-        self._driver = env.create(_PipelineDriver, "driver")
+        self._driver = env.create(_Driver, "driver", 1)  # replies: the learner's report
         rollouts = env.bank(_Rollout, spec.n_rollouts, "rollout", spec.rollout)
         replay = env.create(_Replay, "replay", spec.replay, spec.n_rollouts)
         learner = env.create(_Learner, "learner", spec.learner)
-        env.connect(self._driver.go, rollouts.port("go"), broadcast=True)
+        env.connect(self._driver.out, rollouts.port("go"), broadcast=True)
         env.connect(rollouts.port("batch"), replay.batches)
         env.connect(replay.minibatch, learner.minibatch)
         env.connect(learner.weights, rollouts.port("weights"), broadcast=True)
-        env.connect(learner.report, self._driver.reports)
+        env.connect(learner.report, self._driver.replies)
         env.start()
 
     def pipeline_round(self) -> Any:
-        driver = self._driver
-        driver.command.schedule(None)
-        self._env.run_until_idle()
-        report, driver.report = driver.report, None
-        if report is None:
-            raise RuntimeError("reactor pipeline round ended without the learner's report")
-        return report
+        return self._round("collect", "the training pipeline")[0]
 
     def micro(self, program: str, size: int, workers: int) -> float:
         if program == "chain":
