@@ -39,14 +39,18 @@ def run_cli(
 
 
 def tagged_processes(tag: str) -> list[str]:
-    """Live processes (zombies excluded) whose environment carries ``tag``."""
+    """Full command lines of the live processes (zombies excluded) whose environment carries ``tag``.
+
+    Never truncated: callers match on names inside them, and install paths differ in length between
+    checkouts (a cut at 80 characters once hid `gcs_server` in a deeper clone).
+    """
     found = []
     for process in psutil.process_iter(["status", "cmdline"]):
         try:
             if process.info["status"] == psutil.STATUS_ZOMBIE:
                 continue
             if process.environ().get(TEST_TAG_VARIABLE) == tag:
-                found.append(" ".join(process.info["cmdline"] or [])[:80])
+                found.append(" ".join(process.info["cmdline"] or []))
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return found
