@@ -11,7 +11,7 @@ BENCH_PLOTS ?= results/bench-$(STAMP_TIME)-plots
 SUITE ?= all
 PROFILE ?= quick
 
-.PHONY: bench test reference plots lint venv clean
+.PHONY: bench test reference plots lint venv clean freethreaded test-freethreaded
 
 venv: $(STAMP)
 
@@ -38,6 +38,16 @@ reference: $(STAMP)
 	$(BIN)/python -m harness plot results/reference/all-quick.csv --out plots
 	$(BIN)/python -m harness report results/reference/all-quick.csv --out results/REPORT.md
 
+# Optional: free-threaded CPython 3.13t (from Debian's signed source) and its venv .venv-ft, for the
+# reactor-ft and xronos-ft backends. Built once; later calls only check it.
+freethreaded:
+	$(PYTHON) harness/build_freethreaded.py
+
+# The reactor runtime's tests and the free-threaded backends' end-to-end test, under 3.13t.
+test-freethreaded: freethreaded $(STAMP)
+	.venv-ft/bin/python -m pytest -q -p no:cacheprovider tests/reactor
+	$(BIN)/python -m pytest -q tests/harness/test_freethreaded.py
+
 plots: $(STAMP)
 	$(BIN)/python -m harness plot --out plots
 
@@ -46,4 +56,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-ft .freethreaded .pytest_cache .ruff_cache

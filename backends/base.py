@@ -101,6 +101,9 @@ class Backend(abc.ABC):
     polls_when_idle: ClassVar[bool] = False
     """Its workers burn CPU while waiting (Compiled Graphs' channel polling): the harness then also
     measures ``idle_cpu_util`` over an idle window after the measured rounds."""
+    interpreter: ClassVar[str | None] = None
+    """None: cells run under the harness's own interpreter. Otherwise the name of another one the
+    harness starts the cell with (``"free-threaded"``); ``availability`` is then asked in that process."""
 
     def __init__(self, options: BackendOptions | None = None):
         self.options = options or BackendOptions()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 import sys
 import time
 import traceback
@@ -66,12 +67,18 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
         )
     except BackendUnavailable as error:
         outcome.update(status="unavailable", error=one_line(error))
+    except ModuleNotFoundError as error:
+        # e.g. ale-py or pygame-ce, which have no free-threaded wheels: the point cannot run here
+        where = f"Python {platform.python_version()}{'' if metadata.gil_enabled() else ' (free-threaded)'}"
+        outcome.update(status="unavailable", error=f"{one_line(error)} under {where}")
     except OperationNotSupported as error:
         outcome.update(status="skipped", error=one_line(error))
     except Exception as error:
         traceback.print_exc(file=sys.stderr)
         outcome.update(status="error", error=one_line(error))
     finally:
+        # collected again at the end: an extension imported during the cell may have turned the GIL on
+        outcome["metadata"] = metadata.process_metadata()
         try:
             backend.shutdown()
         except Exception as error:

@@ -6,7 +6,7 @@ import argparse
 
 from workloads.base import PROFILES
 
-from . import registry
+from . import interpreters, registry
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +32,9 @@ def run(args: argparse.Namespace) -> int:
                 print("      " + " ".join(f"{k}={v}" for k, v in params.items()))
     print("\nBackends:")
     for name, cls in registry.BACKENDS.items():
-        reason = cls.availability()
+        reason = registry.availability(name)
         state = "available" if reason is None else f"unavailable: {reason}"
+        if reason is None and cls.interpreter is not None:
+            state += f" (cells run under {interpreters.executable(cls.interpreter)})"
         print(f"  {name:<12} {state}\n               {cls.description}")
     return 0

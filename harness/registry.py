@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from backends.base import Backend
+from backends.freethreaded import ReactorFtBackend, XronosFtBackend
 from backends.ray_backend import RayBackend
 from backends.ray_compiled import RayCompiledBackend
 from backends.reactor_backend import ReactorBackend
@@ -16,6 +17,7 @@ from workloads.multi_agent import MultiAgent
 from workloads.sampling import AtariSampling, GymSampling
 from workloads.training import Training
 
+from . import interpreters
 from .errors import UsageError
 
 BACKENDS: dict[str, type[Backend]] = {
@@ -26,6 +28,8 @@ BACKENDS: dict[str, type[Backend]] = {
         RayCompiledBackend,
         ReactorBackend,
         XronosBackend,
+        ReactorFtBackend,
+        XronosFtBackend,
         GymSyncVector,
         GymAsyncVector,
         AleVector,
@@ -50,8 +54,14 @@ SUITES["smoke"] = list(SUITES["all"])
 
 
 def availability(backend: str) -> str | None:
-    """None if the backend can run here, else why not (a missing optional package)."""
-    return BACKENDS[backend].availability()
+    """None if the backend can run here, else why not (a missing optional package or interpreter).
+
+    A backend with an interpreter of its own is asked the rest inside it, when its cell starts.
+    """
+    cls = BACKENDS[backend]
+    if cls.interpreter is not None:
+        return interpreters.missing(cls.interpreter)
+    return cls.availability()
 
 
 def backends_for(workload: Workload) -> list[str]:

@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -23,7 +22,7 @@ from typing import Any
 
 import psutil
 
-from . import metadata, registry
+from . import interpreters, metadata, registry
 from .plan import Cell
 from .results import INTERRUPTED, ResultWriter
 
@@ -100,7 +99,8 @@ def run_one(cell: Cell, settings: RunSettings) -> CellOutcome:
         "threads": settings.threads,
         "ray_address": settings.ray_address,
     }
-    result = _run_subprocess(spec, settings.timeout_s)
+    python = interpreters.executable(registry.BACKENDS[cell.backend].interpreter)
+    result = _run_subprocess(spec, settings.timeout_s, python)
     status = result.get("status", "error")
     return _outcome(cell, settings, status, result.get("error", ""), result, started)
 
@@ -114,14 +114,14 @@ def _child_environment(token: str) -> dict[str, str]:
     return env
 
 
-def _run_subprocess(spec: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+def _run_subprocess(spec: dict[str, Any], timeout_s: float, python: str) -> dict[str, Any]:
     token = uuid.uuid4().hex
     with tempfile.TemporaryDirectory(prefix="harness-cell-") as scratch:
         result_path = Path(scratch) / "outcome.json"
         log_path = Path(scratch) / "stderr.log"
         with log_path.open("wb") as log:
             child = subprocess.Popen(
-                [sys.executable, "-m", "harness.cell", "--result", str(result_path)],
+                [python, "-m", "harness.cell", "--result", str(result_path)],
                 stdin=subprocess.PIPE,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -26,12 +26,13 @@ def test_workload_params_fit_the_csv_contract():
 
 
 def test_backends_for_respects_operations():
-    groups = ["sequential", "ray", "ray-compiled", "reactor", "xronos"]
+    groups = ["sequential", "ray", "ray-compiled", "reactor", "xronos", "reactor-ft", "xronos-ft"]
     assert registry.backends_for(registry.WORKLOADS["collectives"]) == groups
     assert registry.backends_for(registry.WORKLOADS["training"]) == groups
     vectors = ["gym-sync-vector", "gym-async-vector", "ale-vector"]  # the suites pick theirs (applies_to)
     assert registry.backends_for(registry.WORKLOADS["gym"]) == [*groups, *vectors]
-    assert registry.backends_for(registry.WORKLOADS["micro"]) == ["reactor", "xronos"]
+    micro = ["reactor", "xronos", "reactor-ft", "xronos-ft"]
+    assert registry.backends_for(registry.WORKLOADS["micro"]) == micro
 
 
 def test_extra_backends_run_headline_points_only_in_quick():

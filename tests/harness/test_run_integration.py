@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import os
 import uuid
 from pathlib import Path
 
 import pytest
 
+from harness import interpreters
 from harness.registry import BACKENDS
 from harness.results import BASE_COLUMNS, METADATA_COLUMNS, PARAM_COLUMNS, read_rows
 from tests.conftest import tagged_processes
@@ -19,15 +21,20 @@ pytestmark = pytest.mark.slow
 def test_smoke_suite_end_to_end(cli, tmp_path: Path):
     out = tmp_path / "smoke.csv"
     tag = uuid.uuid4().hex
-    result = cli("run", "--suite", "smoke", "--out", str(out), tag=tag)
+    # the free-threaded backends as on a machine without `make freethreaded` (test_freethreaded runs them)
+    no_ft = {**os.environ, interpreters.FREE_THREADED_VARIABLE: str(tmp_path / "no-ft" / "python")}
+    result = cli("run", "--suite", "smoke", "--out", str(out), tag=tag, env=no_ft)
     assert result.returncode == 0, result.stderr[-2000:]
     with out.open(newline="") as handle:
         header = next(csv.reader(handle))
     for column in BASE_COLUMNS + PARAM_COLUMNS + METADATA_COLUMNS:
         assert column in header
-    rows = read_rows(out)
+    all_rows = read_rows(out)
+    assert {r["backend"] for r in all_rows} == set(BACKENDS) - set(PAPER_ONLY_BACKENDS)
+    ft = [r for r in all_rows if BACKENDS[r["backend"]].interpreter is not None]
+    assert ft and all(r["status"] == "unavailable" and "make freethreaded" in r["error"] for r in ft)
+    rows = [r for r in all_rows if BACKENDS[r["backend"]].interpreter is None]
     assert {r["status"] for r in rows} == {"ok"}
-    assert {r["backend"] for r in rows} == set(BACKENDS) - set(PAPER_ONLY_BACKENDS)
     for workload in ("gym", "atari"):
         digests = {r["backend"]: r["result_digest"] for r in rows if r["workload"] == workload}
         groups = ("sequential", "reactor", "ray", "ray-compiled", "xronos")
