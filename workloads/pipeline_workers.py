@@ -40,6 +40,10 @@ class Batch:
     episode_returns: list[float]
     compute_s: float
     """The rollout's own time; for a minibatch, the slowest rollout plus the replay: the critical path."""
+    span: tuple[float, float] = (0.0, 0.0)
+    """``time.perf_counter()`` when the rollout started and ended; for a minibatch, the first start and
+    the last end over the round's rollouts: the rollout phase's wall time, overlap included. One
+    monotonic clock serves every process of a machine (Linux), so this holds across Ray's workers."""
 
 
 @dataclass
@@ -49,6 +53,8 @@ class RoundReport:
     loss: float
     episode_returns: list[float] = field(default_factory=list)
     compute_s: float = 0.0
+    rollout_s: float = 0.0
+    """Wall time of the round's rollout phase (first rollout's start to last one's end)."""
     weights_digest: str = ""
 
 
@@ -105,7 +111,8 @@ class RolloutWorker:
                 returns.append(self.episode_return)
                 self.episode_return = 0.0
                 self.obs = encode(self.env.reset()[0])
-        return Batch(obs, actions, rewards, next_obs, dones, returns, time.perf_counter() - started)
+        finished = time.perf_counter()
+        return Batch(obs, actions, rewards, next_obs, dones, returns, finished - started, (started, finished))
 
 
 class ReplayBuffer:
@@ -146,6 +153,7 @@ class ReplayBuffer:
             self.dones[picks],
             returns,
             rollout_s + time.perf_counter() - started,
+            (min(batch.span[0] for batch in batches), max(batch.span[1] for batch in batches)),
         )
 
 
@@ -177,6 +185,7 @@ class Learner:
         report = RoundReport(
             loss=loss,
             episode_returns=minibatch.episode_returns,
+            rollout_s=minibatch.span[1] - minibatch.span[0],
             weights_digest=qnet.params_digest(self.params),
         )
         report.compute_s = minibatch.compute_s + time.perf_counter() - started

@@ -5,6 +5,8 @@ N rollout workers each collect 100 steps per round with the current weights, a b
 learner does one Adam step of Q-learning and its weights go back to the rollouts. Every backend runs
 exactly this graph (``Backend.start_pipeline``), so with the same seed every backend must end with
 bit-identical weights: their digest is the cell's ``result_digest``, compared across backends.
+``rollout_ms`` is the wall time of the rollout phase alone (first rollout's start to the last one's
+end), the part that parallel workers, or threads without the GIL, can shorten.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class Training(Workload):
         ("round_ms", "ms"),
         ("comm_ms", "ms"),
         ("compute_ms", "ms"),
+        ("rollout_ms", "ms"),
         ("final_loss", "1"),
     )
 
@@ -92,18 +95,20 @@ class Training(Workload):
     def measure(self, backend: Backend, params: Params, profile: str) -> Measurement:
         warmup, rounds = ROUNDS[profile]
         reports = [backend.pipeline_round() for _ in range(warmup)]
-        elapsed = compute = 0.0
+        elapsed = compute = rollout = 0.0
         for _ in range(rounds):
             started = time.perf_counter()
             report = backend.pipeline_round()
             elapsed += time.perf_counter() - started
             compute += report.compute_s
+            rollout += report.rollout_s
             reports.append(report)
         m = Measurement(work=int(params["workers"]) * pw.STEPS_PER_ROUND, rounds=rounds, warmup=warmup)
         m.add("time_to_rounds_s", elapsed, "s")
         m.add("round_ms", elapsed / rounds * 1e3, "ms")
         m.add("compute_ms", compute / rounds * 1e3, "ms")
         m.add("comm_ms", (elapsed - compute) / rounds * 1e3, "ms")
+        m.add("rollout_ms", rollout / rounds * 1e3, "ms")
         m.add("final_loss", reports[-1].loss, "1")
         for number, report in enumerate(reports, start=1):
             m.add_point({"round": number}, "loss", report.loss, "1")
