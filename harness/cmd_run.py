@@ -22,7 +22,7 @@ from .errors import UsageError
 from .plan import build_plan
 from .progress import RunProgress
 from .ray_address import check_reachable
-from .results import ResultWriter, finished_cells, read_rows
+from .results import ResultWriter, finished_cells, is_failure, read_rows
 from .runner import Interrupted, RunSettings, run_plan
 
 MAX_REPEATS = 1000
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     problems = unequal_work(this_run) + unequal_results(this_run, worker_groups)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
-    failed = [r for r in rows if r["run_id"] == run_id and r["status"] in ("error", "timeout")]
+    failed = [r for r in this_run if is_failure(r)]
     print(f"results: {path}", file=sys.stderr)
     return 1 if failed or problems else 0
 

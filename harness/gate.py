@@ -18,6 +18,7 @@ from pathlib import Path
 from workloads.base import SERIES_PARAMS
 
 from .errors import UsageError
+from .results import is_failure
 from .stats import Summary, median, ratio_interval
 
 DEFAULT_TOLERANCE = 0.25
@@ -29,10 +30,18 @@ GATED_METRICS: dict[str, tuple[str, bool]] = {
     "training": ("round_ms", False),
 }
 """workload -> (metric, whether it is a rate): rates are inverted so every ratio is a time ratio."""
-PAIRS = (("reactor", "ray"), ("reactor", "sequential"), ("reactor", "xronos"), ("ray-compiled", "ray"))
+PAIRS = (
+    ("reactor", "ray"),
+    ("reactor", "sequential"),
+    ("reactor", "xronos"),
+    ("ray-compiled", "ray"),
+    ("reactor-ft", "reactor"),
+)
 """(subject, reference): the ratio time(subject) / time(reference); lower is better for the subject."""
+CI_SUITE, CI_BACKENDS, CI_REPEATS = "smoke", ("sequential", "reactor", "ray"), 3
+"""The cases CI gates: `make gate` runs exactly these (a test checks the Makefile says the same), and
+so do the ``pytest -m perf`` tests. Three repeats of the smoke sizes take about two minutes."""
 BASELINE_COLUMNS = ["case", "ratio", "low", "high", "tolerance", "status"]
-FAILED = ("error", "timeout")
 
 
 @dataclass(frozen=True)
@@ -67,7 +76,7 @@ def measured_cases(rows: Iterable[dict[str, str]]) -> dict[str, Case]:
             continue
         metric, is_rate = gated
         key = (_point(row), row["backend"])
-        if row["status"] in FAILED:
+        if is_failure(row):
             failed.add(key)
         elif row["status"] == "ok" and row["metric"] == metric and row["value"]:
             value = float(row["value"])

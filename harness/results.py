@@ -80,6 +80,16 @@ INTERRUPTED = "interrupted"
 """The ``error`` text of a cell cut short by Ctrl-C/SIGTERM; --resume runs such cells again."""
 
 
+def is_interrupted(row: dict[str, str]) -> bool:
+    """A row of a cell cut short by the user: neither a result nor a failure, only a cell to re-run."""
+    return row["status"] == "error" and row["error"] == INTERRUPTED
+
+
+def is_failure(row: dict[str, str]) -> bool:
+    """The cell failed on its own (error or timeout), as opposed to being interrupted."""
+    return row["status"] in ("error", "timeout") and not is_interrupted(row)
+
+
 class ResultWriter:
     """Appends rows to a CSV, writing the header only when the file is new or empty."""
 
@@ -165,6 +175,6 @@ def finished_cells(rows: Iterable[dict[str, str]]) -> set[tuple[str, int]]:
     """(cell, repeat) pairs that need no re-run: every recorded cell except interrupted ones."""
     done = set()
     for row in rows:
-        if row.get("cell") and not (row["status"] == "error" and row["error"] == INTERRUPTED):
+        if row.get("cell") and not is_interrupted(row):
             done.add((row["cell"], int(row["repeat"])))
     return done
