@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import psutil
@@ -18,39 +19,64 @@ TEST_TAG_VARIABLE = "HARNESS_TEST_TAG"
 daemons and workers) inherits it, so a test can find exactly its own leftovers on a shared machine."""
 
 
+def cli_environment(
+    tag: str = "", env: dict[str, str] | None = None, pythonpath: Sequence[str | Path] = ()
+) -> dict[str, str]:
+    """The environment a test runs the CLI with: ``env`` (default: ours), the tag, and a PYTHONPATH of
+    ``pythonpath`` (e.g. a folder holding a test's ``sitecustomize.py``) followed by the project root."""
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = os.pathsep.join([*map(str, pythonpath), str(ROOT)])
+    env[TEST_TAG_VARIABLE] = tag
+    return env
+
+
 def run_cli(
     *args: str,
     cwd: Path | None = None,
     timeout: float = 300,
     tag: str = "",
     env: dict[str, str] | None = None,
+    pythonpath: Sequence[str | Path] = (),
 ) -> subprocess.CompletedProcess:
-    env = dict(os.environ if env is None else env)
-    env["PYTHONPATH"] = str(ROOT)
-    env[TEST_TAG_VARIABLE] = tag
     return subprocess.run(
         [sys.executable, "-m", "harness", *args],
         cwd=cwd or ROOT,
-        env=env,
+        env=cli_environment(tag, env, pythonpath),
         capture_output=True,
         text=True,
         timeout=timeout,
     )
 
 
+FAULT_HOOKS = Path(__file__).resolve().parent / "harness" / "fault_injection"
+"""Put on a run's PYTHONPATH (``run_cli(..., pythonpath=[FAULT_HOOKS])``), its sitecustomize.py injects
+the faults that ``HARNESS_FAULT_*`` variables ask for into every process of the run."""
+
+
+def tagged(tag: str) -> list[psutil.Process]:
+    """Live processes (zombies excluded) whose environment carries ``tag``: the run's own processes."""
+    found = []
+    for process in psutil.process_iter(["status"]):
+        try:
+            if process.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            if process.environ().get(TEST_TAG_VARIABLE) == tag:
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
 def tagged_processes(tag: str) -> list[str]:
-    """Full command lines of the live processes (zombies excluded) whose environment carries ``tag``.
+    """Full command lines of ``tagged(tag)``, for assertions that show what was left behind.
 
     Never truncated: callers match on names inside them, and install paths differ in length between
     checkouts (a cut at 80 characters once hid `gcs_server` in a deeper clone).
     """
     found = []
-    for process in psutil.process_iter(["status", "cmdline"]):
+    for process in tagged(tag):
         try:
-            if process.info["status"] == psutil.STATUS_ZOMBIE:
-                continue
-            if process.environ().get(TEST_TAG_VARIABLE) == tag:
-                found.append(" ".join(process.info["cmdline"] or []))
+            found.append(" ".join(process.cmdline()))
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return found

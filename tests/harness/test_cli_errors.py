@@ -1,5 +1,9 @@
 """Bad input: one line on stderr, exit status 2, no traceback, nothing written."""
 
+import contextlib
+import io
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -87,32 +91,66 @@ def test_help_on_every_command(capsys):
     assert "--resume" in capsys.readouterr().out
 
 
-@settings(max_examples=60, deadline=None)
+COMMANDS = ["run", "list", "plot", "report", "check"]
+FUZZ_WORDS = [
+    *COMMANDS,
+    # their options (none names a real suite, so no cell ever runs)
+    "--suite",
+    "--repeats",
+    "--timeout",
+    "--backends",
+    "--profile",
+    "--out",
+    "--resume",
+    "--threads",
+    "--ray-address",
+    "--quiet",
+    "--baseline",
+    "--update-baseline",
+    "--tolerance",
+    "-h",
+    # values: bad numbers and names, paths that are missing, a folder, not a CSV, empty
+    "-1",
+    "x",
+    "0",
+    ",",
+    "",
+    "nan",
+    "sequential",
+    ".",
+    "/proc/version",
+    "/dev/null",
+]
+
+
+WORDS = st.sampled_from(FUZZ_WORDS)
+
+
+@settings(max_examples=120, deadline=None)
 @given(
-    st.lists(
-        st.sampled_from(
-            [
-                "run",
-                "--suite",
-                "--repeats",
-                "--timeout",
-                "--backends",
-                "-1",
-                "x",
-                "0",
-                ",",
-                "--profile",
-                "--out",
-            ]
+    st.one_of(
+        st.lists(WORDS, max_size=6),  # anything, a command or not
+        st.builds(
+            lambda command, rest: [command, *rest], st.sampled_from(COMMANDS), st.lists(WORDS, max_size=5)
         ),
-        max_size=6,
     )
 )
 def test_fuzzed_arguments_never_traceback(argv):
+    """Any mix of commands, options and values: exit 0, 1 or 2, and a usage error is one line.
+
+    Runs in an empty folder, so that ``plot`` and ``report`` find no default input and write nothing.
+    """
     if "--help" in argv:
         return
-    try:
-        code = main(argv)
-    except SystemExit as stop:  # only --help may exit this way
-        code = stop.code
+    out, err = io.StringIO(), io.StringIO()
+    with tempfile.TemporaryDirectory() as empty, contextlib.chdir(empty):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as stop:  # only -h may exit this way
+                code = stop.code
+        assert os.listdir(empty) == []
     assert code in (0, 1, 2)
+    assert "Traceback" not in err.getvalue()
+    if code == 2:
+        assert err.getvalue().startswith("error: ") and err.getvalue().count("\n") == 1, err.getvalue()

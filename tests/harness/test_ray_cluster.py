@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from harness.results import read_rows
-from tests.conftest import TEST_TAG_VARIABLE, run_cli, tagged_processes
+from tests.conftest import TEST_TAG_VARIABLE, run_cli, tagged, tagged_processes
 
 RAY = Path(sys.executable).with_name("ray")
 
@@ -25,13 +25,11 @@ def _free_port() -> int:
 
 
 def _kill_tagged(tag: str) -> None:
-    victims = []
-    for process in psutil.process_iter():
+    victims = tagged(tag)
+    for process in victims:
         try:
-            if process.environ().get(TEST_TAG_VARIABLE) == tag:
-                process.kill()
-                victims.append(process)
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            process.kill()
+        except psutil.NoSuchProcess:
             continue
     psutil.wait_procs(victims, timeout=10)
 

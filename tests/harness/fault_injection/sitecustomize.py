@@ -1,0 +1,91 @@
+"""Faults injected into a real CLI run from outside the product code (tests/harness/test_reliability.py).
+
+A test prepends this folder to PYTHONPATH; every Python process of the run then imports this module at
+start-up (the harness, each cell, Ray's daemons and workers: they all inherit the environment), and
+the variables below decide what it changes in that process. Nothing happens when none is set.
+
+- ``HARNESS_FAULT_LOG``: a file each process appends its pid and command line to (proves the hooks ran)
+- ``HARNESS_FAULT_RAY_CALL_DELAY_S``: a Ray worker actor sleeps this long before each ``call``
+- ``HARNESS_FAULT_REACTOR_CALL_DELAY_S``: a reactor host reaction sleeps this long before each call
+- ``HARNESS_FAULT_REACTOR_FAIL_AT``: the Nth reactor host reaction of a process raises ``RuntimeError``
+- ``HARNESS_FAULT_AVAILABLE_BYTES``: ``psutil.virtual_memory().available`` reports this many bytes
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import threading
+import time
+
+FAULT_MESSAGE = "injected fault in reactor call"
+
+
+def _log_start() -> None:
+    with open("/proc/self/cmdline", "rb") as handle:
+        cmdline = handle.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    with open(os.environ["HARNESS_FAULT_LOG"], "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()} {cmdline}\n")
+
+
+def _delay_ray_calls(seconds: float) -> None:
+    from backends import ray_backend
+
+    original = ray_backend._Host.call
+
+    @functools.wraps(original)
+    def call(self, method, arg):
+        time.sleep(seconds)
+        return original(self, method, arg)
+
+    ray_backend._Host.call = call
+
+
+def _patch_reactor_calls(seconds: float, fail_at: int) -> None:
+    from backends import reactor_backend
+
+    original = reactor_backend._Host.call
+    counter = itertools.count(1)
+    lock = threading.Lock()
+
+    @functools.wraps(original)
+    def call(self):
+        with lock:
+            number = next(counter)
+        if number == fail_at:
+            raise RuntimeError(f"{FAULT_MESSAGE} #{number}")
+        time.sleep(seconds)
+        return original(self)
+
+    reactor_backend._Host.call = call
+
+
+def _fake_available_memory(available: int) -> None:
+    import psutil
+
+    original = psutil.virtual_memory
+
+    @functools.wraps(original)
+    def virtual_memory():
+        return original()._replace(available=available)
+
+    psutil.virtual_memory = virtual_memory
+
+
+def _install() -> None:
+    env = os.environ
+    if env.get("HARNESS_FAULT_LOG"):
+        _log_start()
+    if env.get("HARNESS_FAULT_RAY_CALL_DELAY_S"):
+        _delay_ray_calls(float(env["HARNESS_FAULT_RAY_CALL_DELAY_S"]))
+    if env.get("HARNESS_FAULT_REACTOR_CALL_DELAY_S") or env.get("HARNESS_FAULT_REACTOR_FAIL_AT"):
+        _patch_reactor_calls(
+            float(env.get("HARNESS_FAULT_REACTOR_CALL_DELAY_S") or 0),
+            int(env.get("HARNESS_FAULT_REACTOR_FAIL_AT") or 0),
+        )
+    if env.get("HARNESS_FAULT_AVAILABLE_BYTES"):
+        _fake_available_memory(int(env["HARNESS_FAULT_AVAILABLE_BYTES"]))
+
+
+_install()
