@@ -11,7 +11,7 @@ BENCH_PLOTS ?= results/bench-$(STAMP_TIME)-plots
 SUITE ?= all
 PROFILE ?= quick
 
-.PHONY: bench test reference plots lint venv clean freethreaded test-freethreaded
+.PHONY: bench test gate gate-baseline reference plots lint venv clean freethreaded test-freethreaded
 
 venv: $(STAMP)
 
@@ -29,6 +29,21 @@ bench: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The CI performance gate: the smoke cases of harness.gate (CI_SUITE, CI_BACKENDS, CI_REPEATS; a test
+# checks that these lines agree), their same-run backend ratios judged against the committed baseline.
+# gate-baseline remakes the baseline from 5 repeats and commits the run it came from beside it.
+GATE_CASES := --suite smoke --backends sequential,reactor,ray
+GATE_CSV ?= results/gate-$(STAMP_TIME).csv
+gate: $(STAMP)
+	$(BIN)/python -m harness run $(GATE_CASES) --repeats 3 --out $(GATE_CSV) --quiet
+	$(BIN)/python -m harness check $(GATE_CSV) --baseline results/baseline/ci_ratios.csv
+
+gate-baseline: $(STAMP)
+	rm -f results/baseline/ci_run.csv
+	$(BIN)/python -m harness run $(GATE_CASES) --repeats 5 --out results/baseline/ci_run.csv --quiet
+	$(BIN)/python -m harness check results/baseline/ci_run.csv --update-baseline \
+		--baseline results/baseline/ci_ratios.csv
 
 # The committed reference run of this machine and its figures.
 reference: $(STAMP)

@@ -1,11 +1,13 @@
 """`check`: same-run ratios gated on a baseline -- passes unchanged, fails a slowdown or a new error."""
 
+import os
 from pathlib import Path
 
 import pytest
 
 from harness.cli import main
-from harness.results import ResultWriter
+from harness.results import INTERRUPTED, ResultWriter
+from tests.conftest import FAULT_HOOKS, run_cli
 
 
 def _rows(reactor_scale: float = 1.0, jitter: float = 0.0, reactor_status: str = "ok"):
@@ -76,3 +78,27 @@ def test_a_corrupt_baseline_is_a_usage_error(tmp_path, capsys, content, message)
     assert _check(tmp_path, bad, _rows()) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
+
+
+def test_an_interrupted_cell_is_not_an_error_once_resumed(tmp_path, baseline, capsys):
+    cut = {**next(iter(_rows())), "backend": "reactor", "value": None}
+    cut.update(status="error", error=INTERRUPTED)  # the first, cut attempt of a cell run again after it
+    assert _check(tmp_path, baseline, [cut, *_rows()]) == 0
+
+
+@pytest.mark.slow
+def test_a_deliberately_slowed_reactor_fails_the_gate_end_to_end(tmp_path: Path):
+    """The real path CI takes: runs measured by the harness, then `check`. The slowdown (2 ms before
+    every reactor reaction) comes from the test's fault hooks, never from product code."""
+    run = ("run", "--suite", "collectives", "--profile", "smoke", "--backends", "sequential,reactor",
+           "--repeats", "2", "--quiet")  # fmt: skip
+    baseline = tmp_path / "ci_ratios.csv"
+    assert run_cli(*run, "--out", str(tmp_path / "base.csv")).returncode == 0
+    made = run_cli("check", str(tmp_path / "base.csv"), "--baseline", str(baseline), "--update-baseline")
+    assert made.returncode == 0, made.stderr
+    slowed_env = {**os.environ, "HARNESS_FAULT_REACTOR_CALL_DELAY_S": "0.002"}
+    slowed = run_cli(*run, "--out", str(tmp_path / "slow.csv"), env=slowed_env, pythonpath=[FAULT_HOOKS])
+    assert slowed.returncode == 0, slowed.stderr[-2000:]
+    judged = run_cli("check", str(tmp_path / "slow.csv"), "--baseline", str(baseline))
+    assert judged.returncode == 1, judged.stdout
+    assert judged.stdout.count("FAIL collectives[") == 2 and "reactor/sequential" in judged.stdout
