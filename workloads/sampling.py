@@ -145,6 +145,10 @@ class AtariSampling(_Sampling):
         "paper": (10, 1_000, 1_000, 0.0),
     }
 
+    def is_headline(self, params: Params) -> bool:
+        # K=1 only: ale-py has no free-threaded wheel, so a larger K would buy no comparison (time)
+        return super().is_headline(params) and params["steps_per_round"] == 1
+
     def extra_points(self, env_ids: tuple[str, ...], n_envs: int, profile: str) -> list[Params]:
         if profile == "smoke":
             return []
