@@ -26,23 +26,22 @@ def not_free_threaded() -> str | None:
     return None
 
 
-class ReactorFtBackend(ReactorBackend):
+class _OnFreeThreaded:
+    """Mixed in before a backend class: the same backend, its cells under the free-threaded interpreter."""
+
+    interpreter = FREE_THREADED
+    headline_only_in_quick = True
+
+    @classmethod
+    def availability(cls) -> str | None:
+        return not_free_threaded() or super().availability()  # type: ignore[misc]
+
+
+class ReactorFtBackend(_OnFreeThreaded, ReactorBackend):
     name = "reactor-ft"
     description = "the in-house reactor runtime on free-threaded Python 3.13t (threads without the GIL)"
-    interpreter = FREE_THREADED
-    headline_only_in_quick = True
-
-    @classmethod
-    def availability(cls) -> str | None:
-        return not_free_threaded() or super().availability()
 
 
-class XronosFtBackend(XronosBackend):
+class XronosFtBackend(_OnFreeThreaded, XronosBackend):
     name = "xronos-ft"
     description = "xronos 0.15 on free-threaded Python 3.13t (single-threaded runtime, no GIL)"
-    interpreter = FREE_THREADED
-    headline_only_in_quick = True
-
-    @classmethod
-    def availability(cls) -> str | None:
-        return not_free_threaded() or super().availability()
