@@ -25,6 +25,8 @@ BACKEND_STYLE = {
     "ray-compiled": ("tab:cyan", "v"),
     "reactor": ("tab:red", "D"),
     "xronos": ("tab:green", "^"),
+    "reactor-ft": ("tab:pink", "d"),
+    "xronos-ft": ("lime", "<"),
     "gym-sync-vector": ("tab:olive", "P"),
     "gym-async-vector": ("tab:brown", "X"),
     "ale-vector": ("tab:purple", "*"),
