@@ -1,7 +1,7 @@
 """``check``: the CI performance gate over one run's CSV (see ``harness.gate`` for the rule).
 
 Exit 0 when every judged case passes, 1 when one fails, 2 on bad input. ``--update-baseline``
-rewrites the baseline from this run instead of judging it.
+rewrites the baseline from the given runs (one or more, each made as CI makes it) instead of judging.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .argtypes import number_in
 from .errors import UsageError
-from .gate import DEFAULT_TOLERANCE, judge, measured_cases, read_baseline, write_baseline
+from .gate import DEFAULT_TOLERANCE, calibrate, judge, measured_cases, read_baseline, write_baseline
 from .results import read_rows
 
 DEFAULT_BASELINE = Path("results/baseline/ci_ratios.csv")
@@ -21,27 +21,34 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "check", help="gate a run's backend ratios on a baseline", description=__doc__
     )
-    parser.add_argument("csv", type=Path, help="the run's results CSV")
+    parser.add_argument("csv", type=Path, nargs="+", help="a run's CSV (several to calibrate)")
     parser.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE, help=f"default {DEFAULT_BASELINE}")
-    parser.add_argument("--update-baseline", action="store_true", help="rewrite the baseline from this run")
+    parser.add_argument("--update-baseline", action="store_true", help="rewrite the baseline from the runs")
     parser.add_argument("--tolerance", type=number_in(0.0, 10.0, include_low=True), default=DEFAULT_TOLERANCE,
-                        help="allowed slowdown of a ratio for new baseline cases (default 0.25)")  # fmt: skip
+                        help="least allowed slowdown of a new baseline case (default 0.25)")  # fmt: skip
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    cases = measured_cases(read_rows(args.csv))
-    if not cases:
-        raise UsageError(f"{args.csv} holds no pair of backends to compare")
+    runs = []
+    for path in args.csv:
+        cases = measured_cases(read_rows(path))
+        if not cases:
+            raise UsageError(f"{path} holds no pair of backends to compare")
+        runs.append(cases)
     if args.update_baseline:
         if not args.baseline.parent.is_dir():
             raise UsageError(f"--baseline: directory {args.baseline.parent} does not exist")
-        write_baseline(args.baseline, cases, args.tolerance)
-        print(f"{args.baseline}: {len(cases)} cases")
+        rows = calibrate(runs, args.tolerance)
+        write_baseline(args.baseline, rows)
+        print(f"{args.baseline}: {len(rows)} cases from {len(runs)} run(s)")
         return 0
+    if len(runs) > 1:
+        raise UsageError("give one CSV to judge (several only with --update-baseline)")
+    (cases,) = runs
     verdicts = judge(cases, read_baseline(args.baseline))
     if not verdicts:
-        raise UsageError(f"no case of {args.baseline} was measured in {args.csv}")
+        raise UsageError(f"no case of {args.baseline} was measured in {args.csv[0]}")
     for verdict in verdicts:
         case = cases[verdict.case]
         absolute = f"; medians {case.medians[0]:.4g} vs {case.medians[1]:.4g}" if case.medians else ""

@@ -137,19 +137,39 @@ def read_baseline(path: Path) -> dict[str, dict[str, str]]:
         raise UsageError(f"{path} is not a readable baseline ({error})") from None
 
 
-def write_baseline(path: Path, cases: dict[str, Case], tolerance: float) -> None:
+def calibrate(runs: list[dict[str, Case]], tolerance: float) -> dict[str, dict[str, str]]:
+    """Baseline rows from one or more runs of the gated cases, each run as CI would make it.
+
+    The baseline ratio of a case is the median of the runs' median ratios. Its tolerance is at least
+    ``tolerance`` and at least twice the largest excess, among these runs, of an interval's optimistic
+    end over that ratio: a case whose ratio moves with the machine's load (a 20 us round against a
+    Ray call whose latency depends on how fast a sleeping process is woken) gets the room it showed
+    it needs, instead of crying wolf, while a steady case keeps the default. A case is ``ok`` when it
+    was ok in every run.
+    """
+    rows: dict[str, dict[str, str]] = {}
+    for name in sorted(set().union(*runs)):
+        seen = [run[name] for run in runs if name in run]
+        ratios = [case.ratio for case in seen if case.status == "ok" and case.ratio is not None]
+        if len(ratios) < len(seen):
+            rows[name] = {"case": name, "ratio": "", "low": "", "high": "", "tolerance": str(tolerance),
+                          "status": "error"}  # fmt: skip
+            continue
+        ratio = median([r.median for r in ratios])
+        excess = max(r.low / ratio - 1.0 for r in ratios)
+        rows[name] = {
+            "case": name,
+            "ratio": f"{ratio:.6g}",
+            "low": f"{min(r.low for r in ratios):.6g}",
+            "high": f"{max(r.high for r in ratios):.6g}",
+            "tolerance": f"{max(tolerance, 2.0 * excess):.3g}",
+            "status": "ok",
+        }
+    return rows
+
+
+def write_baseline(path: Path, rows: dict[str, dict[str, str]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=BASELINE_COLUMNS)
         writer.writeheader()
-        for name, case in sorted(cases.items()):
-            r = case.ratio
-            writer.writerow(
-                {
-                    "case": name,
-                    "ratio": f"{r.median:.6g}" if r else "",
-                    "low": f"{r.low:.6g}" if r else "",
-                    "high": f"{r.high:.6g}" if r else "",
-                    "tolerance": tolerance,
-                    "status": case.status,
-                }
-            )
+        writer.writerows(rows[name] for name in sorted(rows))

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
+from harness.gate import read_baseline
 from harness.results import INTERRUPTED, ResultWriter
 from tests.conftest import FAULT_HOOKS, run_cli
 
@@ -41,7 +42,9 @@ def baseline(tmp_path: Path, capsys) -> Path:
 
 
 def _check(tmp_path: Path, baseline: Path, rows) -> int:
-    return main(["check", str(_csv(tmp_path / "now.csv", rows)), "--baseline", str(baseline)])
+    """Judges ``rows`` as a run of their own (a results CSV is appended to, so each gets a new file)."""
+    run = tmp_path / f"now-{len(list(tmp_path.glob('now-*.csv')))}.csv"
+    return main(["check", str(_csv(run, rows)), "--baseline", str(baseline)])
 
 
 def test_an_unchanged_run_passes_even_when_every_backend_drifts(tmp_path, baseline, capsys):
@@ -102,3 +105,22 @@ def test_a_deliberately_slowed_reactor_fails_the_gate_end_to_end(tmp_path: Path)
     judged = run_cli("check", str(tmp_path / "slow.csv"), "--baseline", str(baseline))
     assert judged.returncode == 1, judged.stdout
     assert judged.stdout.count("FAIL collectives[") == 2 and "reactor/sequential" in judged.stdout
+
+
+def test_a_baseline_from_several_runs_gives_a_noisy_case_the_room_it_showed(tmp_path, capsys):
+    steady = _csv(tmp_path / "a.csv", _rows())
+    slower = _csv(tmp_path / "b.csv", _rows(reactor_scale=1.5))  # the same code on a busier machine
+    path = tmp_path / "ci_ratios.csv"
+    assert main(["check", str(steady), str(slower), "--baseline", str(path), "--update-baseline"]) == 0
+    assert "from 2 run(s)" in capsys.readouterr().out
+    rows = {row["case"].split()[-1]: row for row in read_baseline(path).values()}
+    assert float(rows["reactor/ray"]["tolerance"]) > 0.25  # its ratio moved between the runs
+    assert float(rows["reactor/sequential"]["tolerance"]) > 0.25
+    assert _check(tmp_path, path, _rows(reactor_scale=1.5)) == 0  # what calibration saw passes
+    assert _check(tmp_path, path, _rows(reactor_scale=2.5)) == 1  # a real slowdown still fails
+
+
+def test_judging_several_runs_at_once_is_a_usage_error(tmp_path, baseline, capsys):
+    run = _csv(tmp_path / "a.csv", _rows())
+    assert main(["check", str(run), str(run), "--baseline", str(baseline)]) == 2
+    assert "several only with --update-baseline" in capsys.readouterr().err
