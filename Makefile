@@ -33,7 +33,7 @@ test: $(STAMP)
 # The CI performance gate: the smoke cases of harness.gate (CI_SUITE, CI_BACKENDS, CI_REPEATS; a test
 # checks that these lines agree), their same-run backend ratios judged against the committed baseline.
 # gate-baseline remakes the baseline from three runs made exactly as CI makes one (harness.gate.calibrate
-# sets each case's tolerance from how much they disagreed); the runs are committed beside it.
+# sets each case's tolerance from how much they disagreed); only the baseline is committed.
 GATE_CASES := --suite smoke --backends sequential,reactor,ray
 GATE_CSV ?= results/gate-$(STAMP_TIME).csv
 gate: $(STAMP)
@@ -41,12 +41,12 @@ gate: $(STAMP)
 	$(BIN)/python -m harness check $(GATE_CSV) --baseline results/baseline/ci_ratios.csv
 
 gate-baseline: $(STAMP)
-	rm -f results/baseline/ci_run-*.csv
+	rm -f results/gate-calibration-*.csv
 	for i in 1 2 3; do \
-		$(BIN)/python -m harness run $(GATE_CASES) --repeats 3 --out results/baseline/ci_run-$$i.csv --quiet \
+		$(BIN)/python -m harness run $(GATE_CASES) --repeats 3 --out results/gate-calibration-$$i.csv --quiet \
 		|| exit 1; \
 	done
-	$(BIN)/python -m harness check results/baseline/ci_run-*.csv --update-baseline \
+	$(BIN)/python -m harness check results/gate-calibration-*.csv --update-baseline \
 		--baseline results/baseline/ci_ratios.csv
 
 # The committed reference run of this machine and its figures.
