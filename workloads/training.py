@@ -27,8 +27,10 @@ MINIBATCHES = (500, 1000, 2000)
 N_ROLLOUTS = 16
 """The paper's 16 rollout actors."""
 REPLAY_CAPACITY = 5000
-ROUNDS = {"smoke": (1, 3), "quick": (2, 20), "paper": (5, 500)}
-"""(warm-up rounds, measured rounds) per profile; the paper timed 500 rounds."""
+ROUNDS = {"smoke": (1, 3), "quick": (5, 20), "paper": (5, 500)}
+"""(warm-up rounds, measured rounds) per profile; the paper timed 500 rounds. Five warm-up rounds on
+every backend: the reactor runtime tries each execution mode twice per level before it settles
+(backends/reactor/modes.py), which over 500 rounds is noise but over 20 would be a tenth of them."""
 
 
 def _rollout(env_id: str, index: int) -> pw.RolloutWorker:
