@@ -28,7 +28,7 @@ GRIDS: dict[str, list[Params]] = {
 }
 GRIDS["paper"] = GRIDS["quick"]
 
-SINGLE_THREADED = {"xronos"}
+SINGLE_THREADED = {"xronos", "xronos-ft"}
 
 
 class Micro(Workload):

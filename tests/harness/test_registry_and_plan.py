@@ -100,8 +100,11 @@ def test_paper_profile_adds_the_large_objects():
 
 def test_single_threaded_runtime_gets_no_multi_thread_cells():
     cells = build_plan("micro", "quick", None, repeats=1)
-    assert all(c.params["workers"] == 1 for c in cells if c.backend == "xronos")
-    assert any(c.params["workers"] == 2 for c in cells if c.backend == "reactor")
+    for single in ("xronos", "xronos-ft"):
+        mine = [c for c in cells if c.backend == single]
+        assert mine and all(c.params["workers"] == 1 and c.params["program"] != "numpy-bank" for c in mine)
+    for threaded in ("reactor", "reactor-ft"):
+        assert any(c.params["workers"] == 2 for c in cells if c.backend == threaded)
 
 
 def test_smoke_suite_uses_smoke_grid():
