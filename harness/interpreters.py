@@ -13,14 +13,15 @@ from pathlib import Path
 
 from backends.freethreaded import FREE_THREADED
 
-ROOT = Path(__file__).resolve().parents[1]
+from .build_freethreaded import VENV as FREE_THREADED_VENV
+
 FREE_THREADED_VARIABLE = "HARNESS_FREETHREADED_PYTHON"
 BUILD_HINT = "run `make freethreaded` to build it"
 
 
 def free_threaded_python() -> Path:
     configured = os.environ.get(FREE_THREADED_VARIABLE)
-    return Path(configured) if configured else ROOT / ".venv-ft" / "bin" / "python"
+    return Path(configured) if configured else FREE_THREADED_VENV / "bin" / "python"
 
 
 def executable(interpreter: str | None) -> str:
