@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
+
+
+def output_path(text: str) -> Path:
+    """A path a command writes (or resumes); an empty one is refused, where ``Path("")`` would
+    silently mean the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path names no file or folder")
+    return Path(text)
 
 
 def whole_number_in(low: int, high: int) -> Callable[[str], int]:

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,13 +17,23 @@ from workloads.base import SERIES_PARAMS
 
 from . import registry
 from .aggregate import summarize_rows
-from .argtypes import number_in, whole_number_in
+from .argtypes import number_in, output_path, whole_number_in
 from .checks import unequal_results, unequal_work
 from .errors import UsageError
-from .plan import build_plan
+from .plan import Cell, build_plan
 from .progress import RunProgress
-from .ray_address import check_reachable
-from .results import ResultWriter, finished_cells, is_failure, read_rows
+from .ray_address import check_cluster
+from .reaper import sweep_stale
+from .results import (
+    COLUMNS,
+    ResultWriter,
+    check_results_header,
+    finished_cells,
+    is_failure,
+    read_header,
+    read_rows,
+)
+from .resume import RunChoice, check_resumable, header_difference, recorded_choice
 from .runner import Interrupted, RunSettings, run_plan
 
 MAX_REPEATS = 1000
@@ -33,77 +44,162 @@ CELL_TIMEOUT = number_in(0, MAX_TIMEOUT_S, include_low=False, unit=" seconds")
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="run a suite and write a CSV", description=__doc__)
-    parser.add_argument("--suite", required=True, help=f"one of: {', '.join(registry.SUITES)}")
+    parser.add_argument("--suite", help=f"one of: {', '.join(registry.SUITES)} (with --resume: the file's)")
     parser.add_argument("--backends", help="comma-separated backends (default: all that apply)")
-    parser.add_argument("--profile", default="quick", help="quick (default), paper or smoke")
+    parser.add_argument("--profile", help="quick (default), paper or smoke")
     parser.add_argument("--repeats", type=POSITIVE_COUNT, help="repeats per cell (default by profile)")
-    parser.add_argument("--out", type=Path, help="CSV to write (default results/<suite>-<time>.csv)")
+    parser.add_argument("--out", type=output_path, help="CSV to write (default results/<suite>-<time>.csv)")
     parser.add_argument("--timeout", type=CELL_TIMEOUT, default=600.0, help="seconds per cell")
-    parser.add_argument("--resume", type=Path, help="continue this CSV: run only its missing cells")
-    parser.add_argument("--threads", type=POSITIVE_COUNT, default=os.cpu_count() or 1,
+    parser.add_argument("--resume", type=output_path,
+                        help="continue this CSV: run its missing cells with the run's settings")  # fmt: skip
+    parser.add_argument("--threads", type=POSITIVE_COUNT,
                         help="worker threads of the reactor runtime (default: cores)")  # fmt: skip
-    parser.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS") or None,
+    parser.add_argument("--ray-address",
                         help="run ray backends on this existing cluster (HOST:PORT; default $RAY_ADDRESS, "
                         "else a private local instance per cell)")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(handler=run)
 
 
-def _output_path(args: argparse.Namespace) -> tuple[Path, str, set[tuple[str, int]]]:
-    """The CSV to append to, the run id, and the cells already finished there (for --resume)."""
-    if args.resume is not None:
-        if args.out is not None and args.out != args.resume:
-            raise UsageError("--out and --resume name different files; --resume appends to its file")
-        rows = read_rows(args.resume)
-        run_id = rows[0]["run_id"] if rows else uuid.uuid4().hex[:12]
-        return args.resume, run_id, finished_cells(rows)
+def _choice(args: argparse.Namespace, recorded: RunChoice | None) -> RunChoice:
+    """The run's settings: what the command line says, and for the rest what the resumed run had."""
+    suite = args.suite or (recorded.suite if recorded else None)
+    if suite is None:
+        raise UsageError("run: the following arguments are required: --suite")
+    registry.check_suite(suite)
+    profile = args.profile if args.profile is not None or recorded is None else recorded.profile
+    if args.backends is not None:
+        backends = registry.parse_backends(args.backends)
+    else:
+        backends = list(recorded.backends) if recorded and recorded.backends is not None else None
+    threads = args.threads or (recorded.threads if recorded else os.cpu_count() or 1)
+    return RunChoice(
+        suite, registry.profile_for(suite, profile), tuple(backends) if backends else None, threads
+    )
+
+
+def _new_output(args: argparse.Namespace, choice: RunChoice) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    path = args.out or Path("results") / f"{args.suite}-{args.profile}-{stamp}.csv"
-    if path.exists() and path.is_dir():
+    name = choice.suite if choice.suite == choice.profile else f"{choice.suite}-{choice.profile}"
+    path = args.out or Path("results") / f"{name}-{stamp}.csv"
+    if path.is_dir():
         raise UsageError(f"--out {path} is a directory")
     if path.exists() and path.stat().st_size > 0:
         raise UsageError(f"{path} already exists; pass --resume {path} to continue it")
-    if args.out is None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    elif not path.parent.is_dir():
+    if args.out is not None and not path.parent.is_dir():
         raise UsageError(f"--out: directory {path.parent} does not exist")
-    return path, f"{stamp}-{uuid.uuid4().hex[:6]}", set()
+    return path
+
+
+def _plan(choice: RunChoice, repeats: int | None) -> list[Cell]:
+    backends = list(choice.backends) if choice.backends is not None else None
+    planned = build_plan(choice.suite, choice.profile, backends, repeats)
+    if not planned:
+        raise UsageError(
+            f"none of the backends {choice.backends_text} runs a workload of suite {choice.suite!r}"
+        )
+    return planned
+
+
+@dataclass
+class _Run:
+    """A run ready to go: its locked results file, settings, plan, id and the cells already done."""
+
+    writer: ResultWriter
+    choice: RunChoice
+    planned: list[Cell]
+    run_id: str
+    done: set[tuple[str, int, str]]
+    ray_address: str | None
+
+
+def _open_new(args: argparse.Namespace) -> _Run:
+    """Everything is checked before the file is created, so bad input leaves nothing behind."""
+    choice = _choice(args, None)
+    planned = _plan(choice, args.repeats)
+    path = _new_output(args, choice)
+    ray_address = _cluster_address(args, planned)
+    if args.out is None:
+        path.parent.mkdir(parents=True, exist_ok=True)  # the default results/ folder
+    return _Run(ResultWriter(path, new=True), choice, planned, _new_run_id(), set(), ray_address)
+
+
+def _open_resumed(args: argparse.Namespace) -> _Run:
+    """The file is locked before it is read, so a second run on it stops at once; it is checked
+    (same harness version, same run) before anything is appended."""
+    path = args.resume
+    if args.out is not None and args.out != path:
+        raise UsageError("--out and --resume name different files; --resume appends to its file")
+    header = read_header(path)  # also: no such file, a directory, not readable
+    writer = ResultWriter(path, new=False)
+    try:
+        if header:
+            check_results_header(path, header)
+        difference = header_difference(header, COLUMNS) if header else None
+        if difference:
+            raise UsageError(
+                f"--resume {path} was written by another version of the harness: {difference}; "
+                "start a new file with --out"
+            )
+        rows = read_rows(path) if header else []
+        recorded = recorded_choice(rows, path) if rows else None
+        choice = _choice(args, recorded)
+        planned = _plan(choice, args.repeats)
+        if recorded is not None:
+            check_resumable(path, recorded, choice)
+        ray_address = _cluster_address(args, planned)
+    except BaseException:
+        writer.close()
+        raise
+    run_id = rows[0]["run_id"] if rows else _new_run_id()
+    return _Run(writer, choice, planned, run_id, finished_cells(rows), ray_address)
+
+
+def _new_run_id() -> str:
+    return f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+
+
+def _cluster_address(args: argparse.Namespace, planned: list[Cell]) -> str | None:
+    """The Ray cluster to run on, checked, when a planned cell uses one; else None (and unchecked:
+    a ``RAY_ADDRESS`` in the environment does not concern a run without Ray backends)."""
+    if not any(registry.BACKENDS[c.backend].cluster_option == "ray_address" for c in planned):
+        return None
+    address = args.ray_address or os.environ.get("RAY_ADDRESS") or None
+    if address:
+        check_cluster(address, "--ray-address" if args.ray_address else "$RAY_ADDRESS")
+    return address
 
 
 def run(args: argparse.Namespace) -> int:
-    registry.check_suite(args.suite)
-    registry.check_profile(args.profile)
-    backends = registry.parse_backends(args.backends)
-    if args.ray_address:
-        check_reachable(args.ray_address)
-    planned = build_plan(args.suite, args.profile, backends, args.repeats)
-    if not planned:
-        raise UsageError(f"none of the backends {args.backends} runs a workload of suite {args.suite!r}")
-    path, run_id, done = _output_path(args)
-    cells = [c for c in planned if (c.key, c.repeat) not in done]
-    try:
-        writer = ResultWriter(path)
-    except OSError as error:
-        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+    prepared = _open_resumed(args) if args.resume is not None else _open_new(args)
+    path, choice = prepared.writer.path, prepared.choice
+    cells = [c for c in prepared.planned if c.identity not in prepared.done]
     settings = RunSettings(
-        run_id=run_id, timeout_s=args.timeout, threads=args.threads, ray_address=args.ray_address
+        run_id=prepared.run_id,
+        timeout_s=args.timeout,
+        threads=choice.threads,
+        ray_address=prepared.ray_address,
+        backends=choice.backends_text,
     )
-    print(f"run {run_id}: {len(cells)} cells -> {path}", file=sys.stderr)
     interrupted = False
     try:
+        swept = sweep_stale()
+        if swept:
+            print(f"removed {len(swept)} leftover(s) of an earlier run that was killed", file=sys.stderr)
+        print(f"run {settings.run_id}: {len(cells)} cells -> {path}", file=sys.stderr)
         with RunProgress(len(cells), quiet=args.quiet) as progress:
-            run_plan(cells, writer, settings, on_start=progress.start, on_done=progress.finish)
+            run_plan(cells, prepared.writer, settings, on_start=progress.start, on_done=progress.finish)
     except (Interrupted, KeyboardInterrupt):
         interrupted = True
     finally:
-        writer.close()
+        prepared.writer.close()
     rows = read_rows(path)
     if not args.quiet:
-        _print_summary(rows, run_id)
+        _print_summary(rows, settings.run_id)
     if interrupted:
         print(f"interrupted; finished rows are in {path}; continue with --resume {path}", file=sys.stderr)
         return 130
-    this_run = [r for r in rows if r["run_id"] == run_id]
+    this_run = [r for r in rows if r["run_id"] == settings.run_id]
     worker_groups = {name for name, cls in registry.BACKENDS.items() if "call_all" in cls.operations}
     problems = unequal_work(this_run) + unequal_results(this_run, worker_groups)
     for problem in problems:
@@ -117,14 +213,14 @@ def _print_summary(rows: list[dict[str, str]], run_id: str) -> None:
     summaries = summarize_rows(r for r in rows if r["run_id"] == run_id)
     if not summaries:
         return
-    table = Table(title="medians over repeats [95% interval]")
+    table = Table(title="medians over repeats [95% CI from 5 repeats, else the range of the repeats]")
     for column in ("workload", "params", "backend", "metric", "median", "interval", "n"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # a narrow terminal wraps values, never cuts them
     for s in sorted(summaries, key=lambda s: (s.workload, s.params, s.metric, s.backend)):
         if s.metric in ("startup_s", "broadcast_ms", "gather_ms") or any(map(s.param, SERIES_PARAMS)):
             continue  # the table shows one line per cell; curves are in the CSV and the figures
         params = " ".join(f"{k}={v}" for k, v in s.params)
-        interval = f"[{s.summary.low:.4g}, {s.summary.high:.4g}]"
+        interval = f"{s.summary.interval} [{s.summary.low:.4g}, {s.summary.high:.4g}]"
         table.add_row(
             s.workload, params, s.backend, s.metric, f"{s.summary.median:.4g}", interval, str(s.summary.n)
         )

@@ -33,9 +33,20 @@ class Cell:
         """Identifies the cell across repeats (the ``cell`` column); used by --resume and stats."""
         return cell_key(self.workload, self.params, self.backend)
 
+    @property
+    def identity(self) -> tuple[str, int, str]:
+        """What makes two cells the same measurement (``results.finished_cells`` yields these)."""
+        return (self.key, self.repeat, self.profile)
+
+    def _point_text(self) -> str:
+        return " ".join([self.workload, *(f"{k}={v}" for k, v in self.params.items())])
+
     def label(self) -> str:
-        inner = " ".join(f"{k}={v}" for k, v in self.params.items())
-        return f"{self.workload} {inner} on {self.backend} (repeat {self.repeat + 1})"
+        return f"{self._point_text()} on {self.backend} (repeat {self.repeat + 1})"
+
+    def short_label(self) -> str:
+        """The label with the backend first, for a line that may be cut at its end."""
+        return f"{self.backend}: {self._point_text()} #{self.repeat + 1}"
 
 
 def cell_key(workload: str, params: dict[str, Any], backend: str) -> str:
@@ -43,9 +54,12 @@ def cell_key(workload: str, params: dict[str, Any], backend: str) -> str:
     return f"{workload}[{inner}]@{backend}"
 
 
-def build_plan(suite: str, profile: str, backends: list[str] | None, repeats: int | None) -> list[Cell]:
-    """Cells in run order; ``repeats`` None means each workload's default for the profile."""
-    grid_profile = "smoke" if suite == "smoke" else profile
+def build_plan(
+    suite: str, profile: str | None, backends: list[str] | None, repeats: int | None
+) -> list[Cell]:
+    """Cells in run order; ``repeats`` None means each workload's default for the profile, ``profile``
+    None the default profile (``registry.profile_for``)."""
+    grid_profile = registry.profile_for(suite, profile)
     points: list[tuple[str, str, list[str], int]] = []
     for workload_name in registry.SUITES[suite]:
         workload = registry.WORKLOADS[workload_name]

@@ -92,3 +92,15 @@ def check_suite(name: str) -> None:
 def check_profile(name: str) -> None:
     if name not in PROFILES:
         raise UsageError(f"unknown profile {name!r}; choose from {', '.join(PROFILES)}")
+
+
+def profile_for(suite: str, profile: str | None) -> str:
+    """The profile whose sizes a suite runs: ``smoke`` always runs smoke sizes, so asking it for
+    another profile is refused rather than silently ignored; None means the default, ``quick``."""
+    if profile is not None:
+        check_profile(profile)
+    if suite == "smoke":
+        if profile not in (None, "smoke"):
+            raise UsageError(f"--suite smoke runs the smoke sizes only; drop --profile {profile}")
+        return "smoke"
+    return profile or "quick"

@@ -2,15 +2,23 @@
 
 One row per measured sample (a metric of one repeat of one cell). Rows are flushed and fsynced as
 they are written, so a crash or Ctrl-C loses nothing that finished.
+
+A results file belongs to one run at a time: the writer holds an exclusive lock on it for the whole
+run, so a second run (or a second ``--resume``) on the same file fails at once instead of measuring
+every cell twice.
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
+import math
 import os
-from collections.abc import Iterable
+import stat
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from .errors import UsageError
 
@@ -46,6 +54,8 @@ PARAM_COLUMNS = [f"param_{name}" for name in PARAM_NAMES]
 CELL_COLUMNS = [
     "cell",
     "profile",
+    "run_backends",
+    "run_threads",
     "rounds",
     "warmup",
     "work",
@@ -91,14 +101,34 @@ def is_failure(row: dict[str, str]) -> bool:
 
 
 class ResultWriter:
-    """Appends rows to a CSV, writing the header only when the file is new or empty."""
+    """Appends rows to a CSV it holds locked, writing the header only when the file is new or empty.
 
-    def __init__(self, path: Path):
+    ``new=True`` (a fresh run) refuses a file that already holds anything; ``new=False`` (a resume)
+    appends to it. The lock is taken before anything is read or written, so the caller may read the
+    file's rows after opening it and know no other run changes them; a file that holds rows is not
+    written until ``write`` is called, so a resume refused after opening leaves it as it was.
+    """
+
+    def __init__(self, path: Path, new: bool = True):
         self.path = path
-        new = not path.exists() or path.stat().st_size == 0
-        self._file = path.open("a", newline="", encoding="utf-8")
+        if path.exists() and not stat.S_ISREG(path.stat().st_mode):
+            kind = "a directory" if path.is_dir() else "not a regular file"
+            raise UsageError(f"{path} is {kind}; results go to a regular file")
+        try:
+            self._file = path.open("a", newline="", encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.close()
+            raise UsageError(f"{path} is in use by another run (it holds the file's lock)") from None
+        empty = os.fstat(self._file.fileno()).st_size == 0
+        if new and not empty:
+            self._file.close()
+            raise UsageError(f"{path} already exists; pass --resume {path} to continue it")
         self._csv = csv.DictWriter(self._file, fieldnames=COLUMNS, extrasaction="raise")
-        if new:
+        if empty:  # a file cut before its first cell still reads as a (row-less) results CSV
             self._csv.writeheader()
             self._sync()
 
@@ -112,7 +142,7 @@ class ResultWriter:
         os.fsync(self._file.fileno())
 
     def close(self) -> None:
-        self._file.close()
+        self._file.close()  # closing releases the lock
 
 
 def _cell_text(value: Any) -> str:
@@ -123,30 +153,64 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+ENCODING = "utf-8-sig"
+"""How results files are read: UTF-8, with the byte-order mark spreadsheets put in front tolerated."""
+
+
+def read_header(path: Path) -> list[str]:
+    """The column names of a results CSV (empty for an empty file), for comparing file versions."""
+    with _opened(path) as handle:
+        return next(csv.reader(handle), [])
+
+
+def check_results_header(path: Path, header: list[str]) -> None:
+    """Refuses a file whose columns are not those of a results CSV (of any version)."""
+    missing = [c for c in BASE_COLUMNS if c not in header]
+    if missing:
+        raise UsageError(f"{path} is not a results CSV (missing column {missing[0]!r})")
+
+
 def read_rows(path: Path) -> list[dict[str, str]]:
-    """Rows of a results CSV; a missing, unreadable or malformed file is a UsageError."""
+    """Rows of a results CSV; a missing, unreadable or malformed file is a UsageError.
+
+    Every row's ``repeat`` is a whole number and every ok row's value a finite number: the commands
+    that read rows (resume, report, plot, check) can then use them without checks of their own.
+    """
+    with _opened(path) as handle:
+        reader = csv.DictReader(handle)
+        check_results_header(path, reader.fieldnames or [])
+        rows = []
+        for line_number, row in enumerate(reader, start=2):
+            problem = _row_problem(row)
+            if problem:
+                raise UsageError(f"{path}:{line_number}: {problem}")
+            rows.append(row)
+        return rows
+
+
+def _row_problem(row: dict[str, Any]) -> str | None:
+    if None in row or any(v is None for v in row.values()):
+        return "wrong number of fields"
+    if row["status"] not in STATUSES:
+        return f"unknown status {row['status']!r}"
+    if not row["repeat"].isdigit():
+        return f"repeat {row['repeat']!r} is not a whole number"
+    if row["status"] == "ok":
+        try:
+            value = float(row["value"])
+        except ValueError:
+            return f"value {row['value']!r} is not a number"
+        if not math.isfinite(value):
+            return f"value {row['value']!r} of an ok row is not finite"
+    return None
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[TextIO]:
+    """A results file opened for reading; every way reading it can fail becomes one UsageError line."""
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames or []
-            missing = [c for c in BASE_COLUMNS if c not in header]
-            if missing:
-                raise UsageError(f"{path} is not a results CSV (missing column {missing[0]!r})")
-            rows = []
-            for line_number, row in enumerate(reader, start=2):
-                if None in row or any(v is None for v in row.values()):
-                    raise UsageError(f"{path}:{line_number}: wrong number of fields")
-                if row["status"] not in STATUSES:
-                    raise UsageError(f"{path}:{line_number}: unknown status {row['status']!r}")
-                if row["status"] == "ok":
-                    try:
-                        float(row["value"])
-                    except ValueError:
-                        raise UsageError(
-                            f"{path}:{line_number}: value {row['value']!r} is not a number"
-                        ) from None
-                rows.append(row)
-            return rows
+        with path.open(newline="", encoding=ENCODING) as handle:
+            yield handle
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -155,6 +219,8 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         raise UsageError(f"{path}: permission denied") from None
     except (UnicodeDecodeError, csv.Error) as error:
         raise UsageError(f"{path} is not a readable CSV ({error})") from None
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
 
 
 DEFAULT_INPUT = Path("results/reference")
@@ -171,10 +237,13 @@ def input_paths(paths: list[Path]) -> list[Path]:
     return found
 
 
-def finished_cells(rows: Iterable[dict[str, str]]) -> set[tuple[str, int]]:
-    """(cell, repeat) pairs that need no re-run: every recorded cell except interrupted ones."""
+def finished_cells(rows: Iterable[dict[str, str]]) -> set[tuple[str, int, str]]:
+    """(cell, repeat, profile) of every recorded cell except interrupted ones: those need no re-run.
+
+    The profile is part of a cell's identity: a smoke-sized cell is not the quick-sized cell of the
+    same name (``plan.Cell.identity``)."""
     done = set()
     for row in rows:
         if row.get("cell") and not is_interrupted(row):
-            done.add((row["cell"], int(row["repeat"])))
+            done.add((row["cell"], int(row["repeat"]), row.get("profile", "")))
     return done

@@ -108,6 +108,12 @@ def test_single_threaded_runtime_gets_no_multi_thread_cells():
 
 
 def test_smoke_suite_uses_smoke_grid():
-    cells = build_plan("smoke", "quick", None, repeats=1)
+    cells = build_plan("smoke", None, None, repeats=1)
     assert {c.profile for c in cells} == {"smoke"}
     assert {c.workload for c in cells} == set(registry.SUITES["all"])
+
+
+def test_smoke_suite_refuses_another_profile():
+    """It used to run smoke sizes silently and name the file smoke-paper-...."""
+    with pytest.raises(UsageError, match="--suite smoke runs the smoke sizes only; drop --profile paper"):
+        build_plan("smoke", "paper", None, repeats=1)

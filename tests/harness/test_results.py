@@ -20,6 +20,7 @@ def _row(cell: str, repeat: int, status: str = "ok", error: str = "", value: flo
         "status": status,
         "error": error,
         "cell": cell,
+        "profile": "quick",
         "param_n_actors": 2,
     }
 
@@ -36,7 +37,7 @@ def test_rows_are_on_disk_as_soon_as_written(tmp_path: Path):
 def test_append_keeps_one_header(tmp_path: Path):
     path = tmp_path / "run.csv"
     for repeat in range(3):
-        writer = ResultWriter(path)
+        writer = ResultWriter(path, new=repeat == 0)
         writer.write([_row("a", repeat)])
         writer.close()
     lines = path.read_text().splitlines()
@@ -52,7 +53,7 @@ def test_finished_cells_excludes_interrupted(tmp_path: Path):
         _row("b", 0, status="error", error=INTERRUPTED, value=None),
         _row("c", 0, status="timeout", error="no result", value=None),
     ]
-    assert finished_cells(rows) == {("a", 0), ("a", 1), ("c", 0)}
+    assert finished_cells(rows) == {("a", 0, "quick"), ("a", 1, "quick"), ("c", 0, "quick")}
 
 
 @pytest.mark.parametrize(

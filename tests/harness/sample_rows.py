@@ -1,0 +1,51 @@
+"""Result rows and files for tests that need a results CSV without running cells."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from harness.results import ResultWriter
+
+
+def row(**fields: Any) -> dict[str, Any]:
+    """An ok ``round_ms`` row of a collectives cell, with ``fields`` replacing any column."""
+    base = {
+        "run_id": "r1",
+        "started_utc": "2026-01-01T00:00:00Z",
+        "suite": "collectives",
+        "workload": "collectives",
+        "backend": "reactor",
+        "repeat": 0,
+        "metric": "round_ms",
+        "value": 1.5,
+        "unit": "ms",
+        "status": "ok",
+        "error": "",
+        "param_n_actors": 16,
+        "param_object_bytes": 1024,
+        "param_variant": "copy",
+        "rounds": 20,
+        "profile": "quick",
+    }
+    base.update(fields)
+    base.setdefault("cell", f"collectives[n_actors=16]@{base['backend']}")
+    return base
+
+
+def repeats(n: int, **fields: Any) -> list[dict[str, Any]]:
+    """``n`` repeats of one cell on ray and on reactor (reactor 20x faster), values 1% apart."""
+    rows = []
+    for backend, scale in (("ray", 20.0), ("reactor", 1.0)):
+        for repeat in range(n):
+            value = scale * (1 + 0.01 * repeat)
+            rows.append(row(backend=backend, repeat=repeat, value=value, **fields))
+    return rows
+
+
+def write_results(path: Path, rows: Iterable[dict[str, Any]]) -> Path:
+    writer = ResultWriter(path)
+    writer.write(rows)
+    writer.close()
+    return path
