@@ -83,6 +83,9 @@ class BackendOptions:
 
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     ray_address: str | None = None
+    scratch_dir: str | None = None
+    """A private folder of the cell, removed with it: where a framework keeps its temporary files
+    (Ray's session folders) instead of a shared, world-writable one that nobody removes."""
 
 
 class Backend(abc.ABC):
@@ -101,6 +104,9 @@ class Backend(abc.ABC):
     polls_when_idle: ClassVar[bool] = False
     """Its workers burn CPU while waiting (Compiled Graphs' channel polling): the harness then also
     measures ``idle_cpu_util`` over an idle window after the measured rounds."""
+    cluster_option: ClassVar[str | None] = None
+    """The ``BackendOptions`` field that points this backend at an existing cluster (``"ray_address"``),
+    or None: the harness checks such an address before a run only when a backend that uses it runs."""
     interpreter: ClassVar[str | None] = None
     """None: cells run under the harness's own interpreter. Otherwise the name of another one the
     harness starts the cell with (``"free-threaded"``); ``availability`` is then asked in that process."""

@@ -1,9 +1,10 @@
 """The ``ray`` backend: one Ray Core actor per worker, used the way Ray's documentation recommends.
 
 DESIGN.md §6.4: a private local instance (``address="local"``) listening on loopback only, dashboard off
-and ``log_to_driver=False``; fractional ``num_cpus`` so that all N actors really start on a small
-machine; a large argument shared by all workers is ``ray.put`` once per call and arrives zero-copy
-and read-only, small ones go by value; results are released before the next call.
+and ``log_to_driver=False``, its session folder in the cell's private scratch folder (not /tmp/ray);
+fractional ``num_cpus`` so that all N actors really start on a small machine; a large argument
+shared by all workers is ``ray.put`` once per call and arrives zero-copy and read-only, small ones
+go by value; results are released before the next call.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class RayBackend(Backend):
     name = "ray"
     description = "Ray Core actors, one per worker (private local instance, loopback, no dashboard)"
     operations = frozenset({"call_all", "pipeline"})
+    cluster_option = "ray_address"
 
     @classmethod
     def availability(cls) -> str | None:
@@ -90,6 +92,7 @@ class RayBackend(Backend):
         if self.options.ray_address:
             ray.init(address=self.options.ray_address, log_to_driver=False, configure_logging=False)
         else:
+            scratch = self.options.scratch_dir
             ray.init(
                 address="local",
                 num_cpus=cpus,
@@ -97,6 +100,7 @@ class RayBackend(Backend):
                 log_to_driver=False,
                 configure_logging=False,
                 _node_ip_address="127.0.0.1",
+                _temp_dir=os.path.join(scratch, "ray") if scratch else None,
             )
         self._per_actor_cpus = min(1.0, cpus / n_actors)
 

@@ -21,6 +21,7 @@ from backends.base import BackendOptions, BackendUnavailable, OperationNotSuppor
 
 from . import metadata, registry
 from .cpu_window import CpuWindow
+from .reaper import ParentGuard
 
 IDLE_WINDOW_S = 0.5
 """How long a polling backend is watched doing nothing, to record what waiting costs it."""
@@ -40,7 +41,9 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
     reason = backend_cls.availability()
     if reason:
         return {**outcome, "status": "unavailable", "error": reason}
-    options = BackendOptions(threads=spec["threads"], ray_address=spec.get("ray_address"))
+    options = BackendOptions(
+        threads=spec["threads"], ray_address=spec.get("ray_address"), scratch_dir=spec.get("scratch")
+    )
     backend = backend_cls(options)
     params = spec["params"]
     try:
@@ -92,9 +95,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.cell", description=__doc__)
     parser.add_argument("--result", required=True, type=Path, help="where to write the outcome")
     args = parser.parse_args()
-    spec = json.loads(sys.stdin.read())
-    outcome = run_cell(spec)
-    args.result.write_text(json.dumps(outcome))
+    guard = ParentGuard(args.result.parent)  # the result file lies in the cell's scratch folder
+    try:
+        spec = json.loads(sys.stdin.read())
+        outcome = run_cell(spec)
+        args.result.write_text(json.dumps(outcome))
+    finally:
+        guard.exit_if_orphaned()
     return 0
 
 

@@ -2,16 +2,18 @@
 
 Also the guard rails: a cell that would not fit in free memory is skipped, an unavailable backend is
 recorded as such without a process, a cell's whole process tree is killed on timeout or interrupt,
-and nothing a cell started may outlive it.
+nothing a cell started may outlive it (``harness.reaper``), and a measurement that is not a finite
+number makes its cell an error instead of an ok row.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -24,10 +26,13 @@ import psutil
 
 from . import interpreters, metadata, registry
 from .plan import Cell
+from .reaper import PARENT_VARIABLE, TOKEN_VARIABLE, kill_cell_processes, new_scratch
 from .results import INTERRUPTED, ResultWriter
 
 ROOT = Path(__file__).resolve().parents[1]
-TOKEN_VARIABLE = "HARNESS_CELL_TOKEN"
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Besides Ctrl-C, the signals that stop a run cleanly (the cut cell recorded, rows kept): a kill
+and a closed terminal or dropped ssh session."""
 
 
 @dataclass
@@ -36,6 +41,8 @@ class RunSettings:
     timeout_s: float
     threads: int
     ray_address: str | None = None
+    backends: str = "all"
+    """The run's choice of backends as recorded in ``run_backends`` (``harness.resume``)."""
     started_utc: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
@@ -61,7 +68,7 @@ def run_plan(
 ) -> list[CellOutcome]:
     """Runs every cell in order; raises Interrupted (after recording the cut cell) on a signal."""
     outcomes = []
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = {signum: signal.signal(signum, _raise_interrupt) for signum in STOP_SIGNALS}
     try:
         for cell in cells:
             on_start(cell)
@@ -72,7 +79,8 @@ def run_plan(
             if outcome.error == INTERRUPTED:
                 raise Interrupted()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return outcomes
 
 
@@ -101,67 +109,73 @@ def run_one(cell: Cell, settings: RunSettings) -> CellOutcome:
     }
     python = interpreters.executable(registry.BACKENDS[cell.backend].interpreter)
     result = _run_subprocess(spec, settings.timeout_s, python)
-    status = result.get("status", "error")
-    return _outcome(cell, settings, status, result.get("error", ""), result, started)
+    status, error = result.get("status", "error"), result.get("error", "")
+    if status == "ok" and (problem := _not_finite(result)):
+        status, error = "error", problem
+    return _outcome(cell, settings, status, error, result, started)
+
+
+def _not_finite(result: dict[str, Any]) -> str:
+    """Why a cell's measurements cannot be ok rows (a value that is not a finite number), or ""."""
+    values = [(metric, value) for metric, (value, _) in result.get("metrics", {}).items()]
+    values += [("startup_s", result["startup_s"])] if "startup_s" in result else []
+    values += [(metric, value) for _, metric, value, _ in result.get("series", [])]
+    for metric, value in values:
+        if not (isinstance(value, (int, float)) and math.isfinite(value)):
+            return f"measured {metric} = {value!r}, not a finite number"
+    return ""
 
 
 def _child_environment(token: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(metadata.MALLOC_TUNING)
     env[TOKEN_VARIABLE] = token
+    env[PARENT_VARIABLE] = str(os.getpid())
     env["RAY_USAGE_STATS_ENABLED"] = "0"
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     return env
 
 
 def _run_subprocess(spec: dict[str, Any], timeout_s: float, python: str) -> dict[str, Any]:
+    """Runs a cell in a fresh process inside its own scratch folder, removed with the cell."""
     token = uuid.uuid4().hex
-    with tempfile.TemporaryDirectory(prefix="harness-cell-") as scratch:
-        result_path = Path(scratch) / "outcome.json"
-        log_path = Path(scratch) / "stderr.log"
-        with log_path.open("wb") as log:
-            child = subprocess.Popen(
-                [python, "-m", "harness.cell", "--result", str(result_path)],
-                stdin=subprocess.PIPE,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=_child_environment(token),
-                start_new_session=True,
-            )
-            try:
-                child.stdin.write(json.dumps(spec).encode())
-                child.stdin.close()
-                child.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                kill_cell_processes(child.pid, token)
-                child.wait()
-                return {"status": "timeout", "error": f"no result within {timeout_s:g} s; killed"}
-            except KeyboardInterrupt:
-                kill_cell_processes(child.pid, token)
-                child.wait()
-                return {"status": "error", "error": INTERRUPTED}
-            finally:
-                kill_cell_processes(child.pid, token)
-        if result_path.exists():
-            return json.loads(result_path.read_text())
-        tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        return {"status": "error", "error": f"cell process exited {child.returncode}: {tail[0][:250]}"}
+    scratch = new_scratch()
+    try:
+        return _run_in(scratch, {**spec, "scratch": str(scratch)}, token, timeout_s, python)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
-def kill_cell_processes(pid: int, token: str) -> None:
-    """Kills the cell's process group and every process carrying its token (Ray's daemons
-    included), then waits for them to be gone so that the next cell starts on a quiet machine."""
-    victims = []
-    for process in psutil.process_iter(["pid"]):
-        if process.pid == os.getpid():
-            continue
+def _run_in(scratch: Path, spec: dict[str, Any], token: str, timeout_s: float, python: str) -> dict[str, Any]:
+    result_path = scratch / "outcome.json"
+    log_path = scratch / "stderr.log"
+    with log_path.open("wb") as log:
+        child = subprocess.Popen(
+            [python, "-m", "harness.cell", "--result", str(result_path)],
+            stdin=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=_child_environment(token),
+            start_new_session=True,
+        )
         try:
-            if os.getpgid(process.pid) == pid or process.environ().get(TOKEN_VARIABLE) == token:
-                process.kill()
-                victims.append(process)
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, ProcessLookupError):
-            continue
-    psutil.wait_procs(victims, timeout=10)
+            child.stdin.write(json.dumps(spec).encode())
+            child.stdin.close()
+            child.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            kill_cell_processes(child.pid, token)
+            child.wait()
+            return {"status": "timeout", "error": f"no result within {timeout_s:g} s; killed"}
+        except KeyboardInterrupt:
+            kill_cell_processes(child.pid, token)
+            child.wait()
+            return {"status": "error", "error": INTERRUPTED}
+        finally:
+            kill_cell_processes(child.pid, token)
+    if result_path.exists():
+        return json.loads(result_path.read_text())
+    tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+    return {"status": "error", "error": f"cell process exited {child.returncode}: {tail[0][:250]}"}
 
 
 def _outcome(
@@ -183,6 +197,8 @@ def _outcome(
         "repeat": cell.repeat,
         "cell": cell.key,
         "profile": cell.profile,
+        "run_backends": settings.backends,
+        "run_threads": settings.threads,
         "status": status,
         "error": error,
         "rounds": result.get("rounds"),

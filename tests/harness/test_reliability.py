@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,6 +28,7 @@ from typing import TypeVar
 import psutil
 import pytest
 
+from harness import reaper
 from harness.plan import build_plan
 from harness.registry import WORKLOADS
 from harness.results import INTERRUPTED, finished_cells, read_rows
@@ -92,11 +96,11 @@ def _wait_for(find: Callable[[], T], what: str, run: subprocess.Popen, timeout: 
     raise AssertionError(f"no {what} within {timeout} s")
 
 
-def _cells(rows: list[dict[str, str]]) -> dict[tuple[str, int], list[dict[str, str]]]:
-    """Rows grouped by (cell, repeat), in the order the groups first appear in the file."""
-    groups: dict[tuple[str, int], list[dict[str, str]]] = {}
+def _cells(rows: list[dict[str, str]]) -> dict[tuple[str, int, str], list[dict[str, str]]]:
+    """Rows grouped by (cell, repeat, profile), in the order the groups first appear in the file."""
+    groups: dict[tuple[str, int, str], list[dict[str, str]]] = {}
     for row in rows:
-        groups.setdefault((row["cell"], int(row["repeat"])), []).append(row)
+        groups.setdefault((row["cell"], int(row["repeat"]), row["profile"]), []).append(row)
     return groups
 
 
@@ -106,8 +110,8 @@ def _status(group: list[dict[str, str]]) -> str:
     return statuses.pop()
 
 
-def _planned(suite: str, backends: list[str], profile: str = "smoke") -> list[tuple[str, int]]:
-    return [(cell.key, cell.repeat) for cell in build_plan(suite, profile, backends, 1)]
+def _planned(suite: str, backends: list[str], profile: str = "smoke") -> list[tuple[str, int, str]]:
+    return [cell.identity for cell in build_plan(suite, profile, backends, 1)]
 
 
 def _hook_log(tmp_path: Path) -> str:
@@ -153,7 +157,7 @@ def test_ray_actor_killed_mid_round_fails_only_its_cell(tmp_path: Path):
     assert "ActorDiedError" in error or "RayActorError" in error, error
     # the run went on: the reactor cells and the next Ray cell (a fresh Ray instance) all ran
     assert [_status(group) for _, group in rest] == ["ok", "ok", "ok"]
-    assert any(key.endswith("@ray") for (key, _), _ in rest)
+    assert any(key.endswith("@ray") for (key, _, _), _ in rest)
     assert len({row["run_id"] for row in rows}) == 1
     assert tagged_processes(tag) == []
 
@@ -172,7 +176,7 @@ def test_exception_inside_a_reaction_fails_only_its_cell(tmp_path: Path):
     assert "-m harness.cell" in _hook_log(tmp_path)  # the hooks were imported in the cell processes
     groups = _cells(read_rows(out))
     assert list(groups) == _planned("collectives", backends)
-    for (key, _), group in groups.items():
+    for (key, _, _), group in groups.items():
         if key.endswith("@reactor"):
             assert _status(group) == "error"
             error = group[0]["error"]
@@ -183,16 +187,21 @@ def test_exception_inside_a_reaction_fails_only_its_cell(tmp_path: Path):
     assert tagged_processes(tag) == []
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    "signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"]
+)
 def test_interrupted_run_keeps_finished_rows_and_resumes(tmp_path: Path, signum: signal.Signals):
-    """The harness is signalled while its second cell (a Ray cell) runs; --resume finishes the run."""
+    """The harness is signalled while its second cell (a Ray cell) runs; --resume finishes the run.
+
+    SIGHUP is what a closed terminal or a dropped ssh session sends: it once ended the run (exit 129)
+    without recording the cut cell."""
     out = tmp_path / "interrupted.csv"
     tag = uuid.uuid4().hex
     backends = ["sequential", "ray", "reactor"]
     args = ("run", "--suite", "gym", "--profile", "smoke", "--backends", ",".join(backends),
             "--repeats", "1")  # fmt: skip
     plan = _planned("gym", backends)
-    assert [key.rsplit("@", 1)[1] for key, _ in plan] == backends
+    assert [key.rsplit("@", 1)[1] for key, _, _ in plan] == backends
 
     def raylet() -> bool:
         return any("raylet" in _cmdline(process) for process in tagged(tag))
@@ -218,7 +227,7 @@ def test_interrupted_run_keeps_finished_rows_and_resumes(tmp_path: Path, signum:
     resumed = run_cli(*args, "--resume", str(out), tag=tag)
     assert "2 cells" in resumed.stderr, resumed.stderr[-2000:]  # the interrupted one and the next
     rows = read_rows(out)
-    ok = {(row["cell"], int(row["repeat"])) for row in rows if row["status"] == "ok"}
+    ok = {(row["cell"], int(row["repeat"]), row["profile"]) for row in rows if row["status"] == "ok"}
     assert ok == set(plan)
     assert finished_cells(rows) == set(plan)
     assert [row for row in rows if row["status"] != "ok" and row["error"] != INTERRUPTED] == []
@@ -235,12 +244,16 @@ def _is_loopback(address: str) -> bool:
     return ip.is_loopback
 
 
-def test_no_port_listens_beyond_loopback(tmp_path: Path):
-    """Sockets of every process of a Ray cell and a reactor cell, sampled while they run."""
+def test_no_port_listens_beyond_loopback(tmp_path: Path, short_tmp: Path):
+    """Sockets of every process of a Ray cell and a reactor cell, sampled while they run.
+
+    Ray's temporary files (``RAY_TMPDIR`` points Ray's default at an empty folder) go to the cell's
+    private scratch folder and leave with it: Ray's default makes a 0777 session folder per cell in a
+    shared folder and never removes it."""
     out = tmp_path / "ports.csv"
     tag = uuid.uuid4().hex
     # each reactor call is 0.1 s slower, so the (otherwise sub-second) reactor cell is sampled too
-    env = _faults(reactor_call_delay_s=0.1)
+    env = {**_faults(reactor_call_delay_s=0.1), "RAY_TMPDIR": str(short_tmp)}
     args = ("run", "--suite", "gym", "--profile", "smoke", "--backends", "ray,reactor", "--repeats", "1",
             "--out", str(out))  # fmt: skip
     listening: dict[tuple[int, str, int, str], str] = {}
@@ -250,10 +263,11 @@ def test_no_port_listens_beyond_loopback(tmp_path: Path):
             for process in tagged(tag):
                 try:
                     sockets = process.net_connections(kind="inet")
+                    parent = process.ppid()
                 except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                     continue
                 command = _cmdline(process)
-                if "-m harness.cell" in command:
+                if "-m harness.cell" in command and parent == run.pid:  # not a child caught in fork()
                     cells.add(process.pid)
                 for s in sockets:
                     # TCP in LISTEN, and UDP bound without a peer: both accept traffic from anyone
@@ -272,6 +286,8 @@ def test_no_port_listens_beyond_loopback(tmp_path: Path):
     # dashboard off: Ray's head keeps a dashboard process, but its web UI port never opens
     assert [key for key in listening if key[2] == RAY_DASHBOARD_PORT] == []
     assert tagged_processes(tag) == []
+    assert list(short_tmp.iterdir()) == []  # no ray/session_* in Ray's default place
+    assert _scratch_folders(run.pid) == []
 
 
 def test_cell_that_would_not_fit_in_memory_is_skipped(tmp_path: Path):
@@ -290,8 +306,8 @@ def test_cell_that_would_not_fit_in_memory_is_skipped(tmp_path: Path):
 
     assert result.returncode == 0, result.stderr[-2000:]
     groups = _cells(read_rows(out))
-    assert list(groups) == [(cell.key, cell.repeat) for cell in plan]
-    for (key, _), group in groups.items():
+    assert list(groups) == [cell.identity for cell in plan]
+    for (key, _, _), group in groups.items():
         if key.endswith("@ray"):
             assert _status(group) == "skipped"
             reason = f"needs about {needs['ray'] / 2**30:.1f} GiB, {available / 2**30:.1f} GiB available"
@@ -300,3 +316,76 @@ def test_cell_that_would_not_fit_in_memory_is_skipped(tmp_path: Path):
         else:
             assert _status(group) == "ok", group[0]["error"]  # the run went on after the skip
     assert tagged_processes(tag) == []
+
+
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """An empty folder with a short path (Ray puts Unix sockets below its temporary folder)."""
+    folder = Path(tempfile.mkdtemp(prefix="harness-test-", dir="/tmp"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _scratch_folders(harness_pid: int) -> list[Path]:
+    return sorted(reaper.scratch_base().glob(f"{reaper.SCRATCH_PREFIX}{harness_pid}-*"))
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def test_kill_9_of_the_harness_leaves_no_process_and_no_folder(tmp_path: Path, short_tmp: Path):
+    """``kill -9`` of the harness while a Ray cell measures: the cell (its own session, so no signal
+    reaches it from the terminal) used to live on under PID 1 with no timeout, with Ray's daemons and
+    its /tmp/harness-cell-* folder. Now it notices its parent is gone and removes all of it."""
+    out = tmp_path / "killed.csv"
+    tag = uuid.uuid4().hex
+    env = {**_faults(ray_call_delay_s=0.25), "RAY_TMPDIR": str(short_tmp)}
+    args = ("run", "--suite", "collectives", "--profile", "smoke", "--backends", "ray", "--repeats", "1",
+            "--out", str(out))  # fmt: skip
+
+    def actor_in_a_call() -> bool:
+        return any(_cmdline(p).startswith("ray::_Host.call") for p in tagged(tag))
+
+    with _started_cli(tmp_path, *args, tag=tag, env=env) as run:
+        _wait_for(actor_in_a_call, "Ray actor inside a call", run)
+        (scratch,) = _scratch_folders(run.pid)
+        assert stat.S_IMODE(scratch.stat().st_mode) == 0o700
+        raylet = next(_cmdline(p) for p in tagged(tag) if "raylet" in _cmdline(p))
+        assert f"--session_dir={scratch}/ray/session_" in raylet  # Ray's files are in the cell's folder
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=10)
+    gone = _wait_until(lambda: not tagged(tag) and not scratch.exists(), timeout=30)
+    assert gone, (tagged_processes(tag), scratch.exists())
+    assert list(short_tmp.iterdir()) == []
+
+
+def test_the_next_run_sweeps_what_a_killed_run_left(tmp_path: Path):
+    """What a cell killed before it could clean up leaves (here made by hand: a folder and a process
+    of a harness that no longer runs) is removed by the next run, and only that."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its pid now names a harness that is gone
+    stale = Path(tempfile.mkdtemp(prefix=f"{reaper.SCRATCH_PREFIX}{dead.pid}-", dir=reaper.scratch_base()))
+    (stale / "outcome.json").write_text("{}")
+    mine = Path(tempfile.mkdtemp(prefix=f"{reaper.SCRATCH_PREFIX}{os.getpid()}-", dir=reaper.scratch_base()))
+    leftover_env = {**os.environ, reaper.TOKEN_VARIABLE: "stale", reaper.PARENT_VARIABLE: str(dead.pid)}
+    leftover = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], env=leftover_env)
+    try:
+        result = run_cli("run", "--suite", "micro", "--profile", "smoke", "--backends", "reactor",
+                         "--repeats", "1", "--out", str(tmp_path / "next.csv"), "--quiet")  # fmt: skip
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert "leftover(s) of an earlier run that was killed" in result.stderr
+        assert leftover.wait(timeout=10) == -signal.SIGKILL
+        assert not stale.exists()
+        assert mine.exists()  # this process still runs: its folder is not a leftover
+    finally:
+        leftover.kill()
+        shutil.rmtree(stale, ignore_errors=True)
+        shutil.rmtree(mine, ignore_errors=True)

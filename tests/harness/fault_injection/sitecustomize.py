@@ -9,6 +9,7 @@ the variables below decide what it changes in that process. Nothing happens when
 - ``HARNESS_FAULT_REACTOR_CALL_DELAY_S``: a reactor host reaction sleeps this long before each call
 - ``HARNESS_FAULT_REACTOR_FAIL_AT``: the Nth reactor host reaction of a process raises ``RuntimeError``
 - ``HARNESS_FAULT_AVAILABLE_BYTES``: ``psutil.virtual_memory().available`` reports this many bytes
+- ``HARNESS_FAULT_NONFINITE_METRIC``: a workload that measures this metric records ``inf`` instead
 """
 
 from __future__ import annotations
@@ -73,6 +74,18 @@ def _fake_available_memory(available: int) -> None:
     psutil.virtual_memory = virtual_memory
 
 
+def _nonfinite_metric(name: str) -> None:
+    from workloads import base
+
+    original = base.Measurement.add
+
+    @functools.wraps(original)
+    def add(self, metric, value, unit):
+        return original(self, metric, float("inf") if metric == name else value, unit)
+
+    base.Measurement.add = add
+
+
 def _install() -> None:
     env = os.environ
     if env.get("HARNESS_FAULT_LOG"):
@@ -86,6 +99,8 @@ def _install() -> None:
         )
     if env.get("HARNESS_FAULT_AVAILABLE_BYTES"):
         _fake_available_memory(int(env["HARNESS_FAULT_AVAILABLE_BYTES"]))
+    if env.get("HARNESS_FAULT_NONFINITE_METRIC"):
+        _nonfinite_metric(env["HARNESS_FAULT_NONFINITE_METRIC"])
 
 
 _install()
