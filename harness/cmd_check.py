@@ -24,6 +24,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("csv", type=Path, nargs="+", help="a run's CSV (several to calibrate)")
     parser.add_argument("--baseline", type=Path, default=DEFAULT_BASELINE, help=f"default {DEFAULT_BASELINE}")
     parser.add_argument("--update-baseline", action="store_true", help="rewrite the baseline from the runs")
+    parser.add_argument("--allow-missing", action="store_true",
+                        help="baseline cases the run did not measure are listed, not failed")  # fmt: skip
     parser.add_argument("--tolerance", type=number_in(0.0, 10.0, include_low=True), default=DEFAULT_TOLERANCE,
                         help="least allowed slowdown of a new baseline case (default 0.25)")  # fmt: skip
     parser.set_defaults(handler=run)
@@ -37,8 +39,6 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{path} holds no pair of backends to compare")
         runs.append(cases)
     if args.update_baseline:
-        if not args.baseline.parent.is_dir():
-            raise UsageError(f"--baseline: directory {args.baseline.parent} does not exist")
         rows = calibrate(runs, args.tolerance)
         write_baseline(args.baseline, rows)
         print(f"{args.baseline}: {len(rows)} cases from {len(runs)} run(s)")
@@ -46,13 +46,28 @@ def run(args: argparse.Namespace) -> int:
     if len(runs) > 1:
         raise UsageError("give one CSV to judge (several only with --update-baseline)")
     (cases,) = runs
-    verdicts = judge(cases, read_baseline(args.baseline))
+    verdicts = judge(cases, read_baseline(args.baseline), allow_missing=args.allow_missing)
     if not verdicts:
+        raise UsageError(f"{args.baseline} holds no case that passed, so nothing can be judged")
+    if not any(v.measured for v in verdicts) and args.allow_missing:
         raise UsageError(f"no case of {args.baseline} was measured in {args.csv[0]}")
     for verdict in verdicts:
-        case = cases[verdict.case]
-        absolute = f"; medians {case.medians[0]:.4g} vs {case.medians[1]:.4g}" if case.medians else ""
-        print(f"{'ok  ' if verdict.passed else 'FAIL'} {verdict.case}: {verdict.detail}{absolute}")
+        case = cases.get(verdict.case)
+        absolute = (
+            f"; medians {case.medians[0]:.4g} vs {case.medians[1]:.4g}" if case and case.medians else ""
+        )
+        mark = ("ok  " if verdict.measured else "skip") if verdict.passed else "FAIL"
+        print(f"{mark} {verdict.case}: {verdict.detail}{absolute}")
     failed = [v for v in verdicts if not v.passed]
-    print(f"{len(verdicts) - len(failed)} of {len(verdicts)} cases pass")
+    measured = [v for v in verdicts if v.measured]
+    passing = sum(v.passed for v in measured)
+    unmeasured = len(verdicts) - len(measured)
+    if unmeasured:
+        verdict = "allowed by --allow-missing" if args.allow_missing else "each one fails the gate"
+        print(
+            f"{passing} of {len(measured)} measured cases pass; {unmeasured} of the baseline's "
+            f"{len(verdicts)} cases were not measured ({verdict})"
+        )
+    else:
+        print(f"{passing} of {len(verdicts)} cases pass")
     return 1 if failed else 0

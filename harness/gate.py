@@ -3,13 +3,17 @@
 Absolute times on shared machines drift by 30% or more, but two backends measured in the same run,
 interleaved, drift together; so the gate compares *time ratios* (``reactor``/``ray``, ...) per
 parameter point, each with a bootstrap interval over repeats, and fails a case only when even the
-interval's optimistic end is worse than the baseline ratio by more than the case's tolerance, or when
-a case that passed in the baseline now errors. Absolute times are shown, never gated.
+interval's optimistic end is worse than the baseline ratio by more than the case's tolerance, when
+a case that passed in the baseline now errors, or when it was not measured at all (a backend absent
+from the run, unavailable or skipped): a gate that passes without measuring would let any regression
+through. ``allow_missing`` turns the last rule off, for a run that measures a subset on purpose.
+Absolute times are shown, never gated.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +22,7 @@ from pathlib import Path
 from workloads.base import SERIES_PARAMS
 
 from .errors import UsageError
+from .outputs import write_atomically
 from .results import is_failure
 from .stats import Summary, median, ratio_interval
 
@@ -44,14 +49,21 @@ so do the ``pytest -m perf`` tests. Three repeats of the smoke sizes take about 
 BASELINE_COLUMNS = ["case", "ratio", "low", "high", "tolerance", "status"]
 
 
+MISSING = "missing"
+"""Status of a case whose backend ran no cell here (unavailable or skipped): nothing was measured."""
+
+
 @dataclass(frozen=True)
 class Case:
     key: str
     ratio: Summary | None
     status: str
-    """``ok``, or ``error`` when a cell of either backend failed at this point."""
+    """``ok``; ``error`` when a cell of either backend failed at this point (or measured no positive
+    time); ``missing`` when one of them was unavailable or skipped."""
     medians: tuple[float, float] | None = None
     """Absolute median times of (subject, reference), for the reader; never gated."""
+    reason: str = ""
+    """For a case that is not ok: why, in one line."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,8 @@ class Verdict:
     case: str
     passed: bool
     detail: str
+    measured: bool = True
+    """False for a baseline case this run did not measure (it fails unless missing cases are allowed)."""
 
 
 def _point(row: dict[str, str]) -> str:
@@ -69,7 +83,8 @@ def _point(row: dict[str, str]) -> str:
 def measured_cases(rows: Iterable[dict[str, str]]) -> dict[str, Case]:
     """Every (point, pair) of the gated workloads that the rows hold, with its ratio or its failure."""
     times: dict[tuple[str, str], list[float]] = defaultdict(list)
-    failed: set[tuple[str, str]] = set()
+    failed: dict[tuple[str, str], str] = {}
+    absent: dict[tuple[str, str], str] = {}
     for row in rows:
         gated = GATED_METRICS.get(row["workload"])
         if gated is None or any(row.get(f"param_{name}") for name in SERIES_PARAMS):
@@ -77,39 +92,55 @@ def measured_cases(rows: Iterable[dict[str, str]]) -> dict[str, Case]:
         metric, is_rate = gated
         key = (_point(row), row["backend"])
         if is_failure(row):
-            failed.add(key)
+            failed[key] = f"{row['backend']} {row['status']}: {row['error']}"
+        elif row["status"] in ("unavailable", "skipped"):
+            absent[key] = f"{row['backend']} {row['status']}: {row['error']}"
         elif row["status"] == "ok" and row["metric"] == metric and row["value"]:
             value = float(row["value"])
-            times[key].append(1.0 / value if is_rate else value)
-    points = {point for point, _ in times} | {point for point, _ in failed}
+            if value <= 0:  # no time ratio can be formed from it
+                failed[key] = f"{row['backend']} measured {metric} = {row['value']}"
+            else:
+                times[key].append(1.0 / value if is_rate else value)
+    seen = set(times) | set(failed) | set(absent)
     cases = {}
-    for point in sorted(points):
+    for point in sorted({point for point, _ in seen}):
         for subject, reference in PAIRS:
             name = f"{point} {subject}/{reference}"
             a, b = (point, subject), (point, reference)
+            if a not in seen or b not in seen:
+                continue
             if a in failed or b in failed:
-                if (a in times or a in failed) and (b in times or b in failed):
-                    cases[name] = Case(name, None, "error")
+                cases[name] = Case(name, None, "error", reason=failed.get(a) or failed[b])
+            elif a in absent or b in absent:
+                cases[name] = Case(name, None, MISSING, reason=absent.get(a) or absent[b])
             elif times.get(a) and times.get(b):
                 ratio = ratio_interval(times[a], times[b])
                 cases[name] = Case(name, ratio, "ok", (median(times[a]), median(times[b])))
     return cases
 
 
-def judge(current: dict[str, Case], baseline: dict[str, dict[str, str]]) -> list[Verdict]:
-    """One verdict per baseline case that passed there; cases absent from this run are not judged."""
+def judge(
+    current: dict[str, Case], baseline: dict[str, dict[str, str]], allow_missing: bool = False
+) -> list[Verdict]:
+    """One verdict per baseline case that passed there. A case this run did not measure fails,
+    unless ``allow_missing``: then it is listed as not measured and does not count."""
     verdicts = []
     for name, base in sorted(baseline.items()):
-        if base["status"] != "ok" or name not in current:
+        if base["status"] != "ok":
             continue
-        case = current[name]
+        case = current.get(name)
+        if case is None or case.status == MISSING:
+            why = case.reason if case is not None else "no cell of this pair in the run"
+            detail = f"passed in the baseline, not measured now ({why})"
+            verdicts.append(Verdict(name, allow_missing, detail, measured=False))
+            continue
         if case.status != "ok" or case.ratio is None:
-            verdicts.append(Verdict(name, False, "passed in the baseline, errors now"))
+            verdicts.append(Verdict(name, False, f"passed in the baseline, errors now ({case.reason})"))
             continue
         limit = float(base["ratio"]) * (1.0 + float(base["tolerance"]))
         optimistic = case.ratio.low
         detail = (
-            f"ratio {case.ratio.median:.4g} [{case.ratio.low:.4g}, {case.ratio.high:.4g}], "
+            f"ratio {case.ratio.median:.4g} [{case.ratio.interval_text()} of {case.ratio.n} repeats], "
             f"baseline {float(base['ratio']):.4g}, limit {limit:.4g}"
         )
         verdicts.append(Verdict(name, optimistic <= limit, detail))
@@ -124,17 +155,35 @@ def read_baseline(path: Path) -> dict[str, dict[str, str]]:
                 raise UsageError(f"{path} is not a gate baseline (columns {', '.join(BASELINE_COLUMNS)})")
             baseline = {}
             for line, row in enumerate(reader, start=2):
-                try:
-                    float(row["ratio"] or "nan")
-                    float(row["tolerance"])
-                except (TypeError, ValueError):
-                    raise UsageError(f"{path}:{line}: ratio and tolerance must be numbers") from None
+                problem = _baseline_problem(row)
+                if problem:
+                    raise UsageError(f"{path}:{line}: {problem}")
                 baseline[row["case"]] = row
             return baseline
     except FileNotFoundError:
         raise UsageError(f"{path}: no such baseline") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a directory, not a baseline") from None
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise UsageError(f"{path} is not a readable baseline ({error})") from None
+
+
+def _baseline_problem(row: dict[str, str | None]) -> str | None:
+    """Why a baseline row cannot be judged against, or None. An ``ok`` case needs a positive ratio."""
+    if None in row.values():
+        return "wrong number of fields"
+    if row["status"] not in ("ok", "error"):
+        return f"status {row['status']!r} is neither ok nor error"
+    try:
+        tolerance = float(row["tolerance"] or "nan")
+        ratio = float(row["ratio"] or "nan")
+    except ValueError:
+        return "ratio and tolerance must be numbers"
+    if not math.isfinite(tolerance) or tolerance < 0:
+        return f"tolerance {row['tolerance']!r} must be a number >= 0"
+    if row["status"] == "ok" and not (math.isfinite(ratio) and ratio > 0):
+        return f"an ok case needs a positive ratio, not {row['ratio']!r}"
+    return None
 
 
 def calibrate(runs: list[dict[str, Case]], tolerance: float) -> dict[str, dict[str, str]]:
@@ -169,7 +218,16 @@ def calibrate(runs: list[dict[str, Case]], tolerance: float) -> dict[str, dict[s
 
 
 def write_baseline(path: Path, rows: dict[str, dict[str, str]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=BASELINE_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows[name] for name in sorted(rows))
+    """Replaces the baseline in one step (a crash leaves the old one); a bad path is one line."""
+    if path.is_dir():
+        raise UsageError(f"--baseline {path} is a directory")
+    if not path.parent.is_dir():
+        raise UsageError(f"--baseline: directory {path.parent} does not exist")
+
+    def write(temporary: Path) -> None:
+        with temporary.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=BASELINE_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows[name] for name in sorted(rows))
+
+    write_atomically(path, write)

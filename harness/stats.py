@@ -1,6 +1,10 @@
 """Pure statistics over lists of samples (one sample per repeat): medians and bootstrap intervals.
 
 Kept free of I/O and of the CSV layout, in the spirit of rliable: callers pass plain sequences.
+
+Below ``MIN_SAMPLES_FOR_CI`` samples a bootstrap "95% interval" of the median is only the range of
+the samples (with 2 or 3 samples the resampled medians' 2.5% and 97.5% quantiles are the smallest
+and largest sample), so such a summary *is* the range (min-max) and says so (``Summary.interval``).
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 BOOTSTRAP_RESAMPLES = 2000
+MIN_SAMPLES_FOR_CI = 5
+RANGE = "range"
+CONFIDENCE_INTERVAL = "95% CI"
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,19 @@ class Summary:
     low: float
     high: float
     n: int
+
+    @property
+    def interval(self) -> str:
+        """What ``[low, high]`` is: ``95% CI`` (bootstrap) or, below 5 samples, ``range`` (min-max)."""
+        return interval_name(self.n)
+
+    def interval_text(self, digits: int = 4) -> str:
+        """``[low, high]`` with its name, e.g. ``range 1.2-1.4`` or ``95% CI 1.2-1.4``."""
+        return f"{self.interval} {self.low:.{digits}g}-{self.high:.{digits}g}"
+
+
+def interval_name(n: int) -> str:
+    return CONFIDENCE_INTERVAL if n >= MIN_SAMPLES_FOR_CI else RANGE
 
 
 def median(values: Sequence[float]) -> float:
@@ -45,7 +65,10 @@ def bootstrap_interval(
 
 
 def summarize(values: Sequence[float], confidence: float = 0.95) -> Summary:
+    """Median with a bootstrap interval, or with the range of the samples below 5 of them."""
     finite = [v for v in values if math.isfinite(v)]
+    if len(finite) < MIN_SAMPLES_FOR_CI:
+        return Summary(median(finite), min(finite), max(finite), len(finite))
     low, high = bootstrap_interval(finite, confidence)
     return Summary(median(finite), low, high, len(finite))
 
@@ -53,18 +76,22 @@ def summarize(values: Sequence[float], confidence: float = 0.95) -> Summary:
 def ratio_interval(
     numerator: Sequence[float], denominator: Sequence[float], confidence: float = 0.95, seed: int = 0
 ) -> Summary:
-    """Median ratio of two backends' samples with a bootstrap interval (resampling both sides)."""
+    """Median ratio of two backends' samples with a bootstrap interval (resampling both sides).
+
+    With fewer than 5 samples on a side the interval is the range of the ratios of any two samples,
+    ``[min(a)/max(b), max(a)/min(b)]`` (what the bootstrap gives there too), named ``range``."""
     a = np.asarray(numerator, dtype=float)
     b = np.asarray(denominator, dtype=float)
     if a.size == 0 or b.size == 0:
         raise ValueError("ratio of no values")
     point = float(np.median(a) / np.median(b))
-    if a.size == 1 and b.size == 1:
-        return Summary(point, point, point, 1)
+    n = int(min(a.size, b.size))
+    if n < MIN_SAMPLES_FOR_CI:
+        return Summary(point, float(a.min() / b.max()), float(a.max() / b.min()), n)
     rng = np.random.default_rng(seed)
     ra = np.median(rng.choice(a, size=(BOOTSTRAP_RESAMPLES, a.size)), axis=1)
     rb = np.median(rng.choice(b, size=(BOOTSTRAP_RESAMPLES, b.size)), axis=1)
     ratios = ra / rb
     alpha = (1.0 - confidence) / 2.0
     low, high = np.quantile(ratios, alpha), np.quantile(ratios, 1.0 - alpha)
-    return Summary(point, float(low), float(high), int(min(a.size, b.size)))
+    return Summary(point, float(low), float(high), n)

@@ -124,3 +124,52 @@ def test_judging_several_runs_at_once_is_a_usage_error(tmp_path, baseline, capsy
     run = _csv(tmp_path / "a.csv", _rows())
     assert main(["check", str(run), str(run), "--baseline", str(baseline)]) == 2
     assert "several only with --update-baseline" in capsys.readouterr().err
+
+
+# A baseline case the run did not measure fails the gate (a gate that passes without measuring would
+# let any regression through): the backend absent from the run, or unavailable or skipped in it.
+
+
+def _without_ray(rows):
+    return [row for row in rows if row["backend"] != "ray"]
+
+
+def _ray_unavailable(rows):
+    return [
+        {**row, "status": "unavailable", "value": None, "error": "the 'ray' package is not installed"}
+        if row["backend"] == "ray"
+        else row
+        for row in rows
+    ]
+
+
+@pytest.mark.parametrize("strip", [_without_ray, _ray_unavailable], ids=["absent", "unavailable"])
+def test_a_baseline_case_the_run_did_not_measure_fails(tmp_path, baseline, capsys, strip):
+    assert _check(tmp_path, baseline, strip(list(_rows()))) == 1
+    out = capsys.readouterr().out
+    assert "FAIL collectives[n_actors=16,object_bytes=1024,variant=copy] reactor/ray: passed in the" in out
+    assert "not measured now" in out
+    assert "1 of 1 measured cases pass; 1 of the baseline's 2 cases were not measured" in out
+
+
+def test_allow_missing_lists_what_was_not_measured_and_passes(tmp_path, baseline, capsys):
+    run = _csv(tmp_path / "now.csv", _ray_unavailable(list(_rows())))
+    assert main(["check", str(run), "--baseline", str(baseline), "--allow-missing"]) == 0
+    out = capsys.readouterr().out
+    assert "skip collectives[n_actors=16,object_bytes=1024,variant=copy] reactor/ray" in out
+    assert "unavailable: the 'ray' package is not installed" in out
+    assert "(allowed by --allow-missing)" in out
+
+
+def test_check_names_its_intervals_by_what_they_are(tmp_path, baseline, capsys):
+    three = [row for row in _rows() if int(row["repeat"]) < 3]
+    assert _check(tmp_path, baseline, three) == 0
+    assert "[range " in capsys.readouterr().out  # 3 repeats: the range of the ratios, not a 95% CI
+    assert _check(tmp_path, baseline, _rows()) == 0
+    assert "[95% CI " in capsys.readouterr().out  # 5 repeats
+
+
+def test_a_zero_time_is_an_error_of_its_case_not_a_crash(tmp_path, baseline, capsys):
+    zero = [{**row, "value": 0.0} if row["backend"] == "ray" else row for row in _rows()]
+    assert _check(tmp_path, baseline, zero) == 1
+    assert "errors now (ray measured round_ms = 0.0)" in capsys.readouterr().out
