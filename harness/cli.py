@@ -6,6 +6,7 @@ Bad input of any kind ends with one line on stderr and exit status 2, never a tr
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import cmd_check, cmd_list, cmd_plot, cmd_report, cmd_run
@@ -40,3 +41,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of our output went away (`| head`): nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

@@ -7,7 +7,9 @@ import os
 from pathlib import Path
 
 from .aggregate import summarize_rows
+from .argtypes import output_path
 from .errors import UsageError
+from .outputs import check_replaceable, write_atomically
 from .paper import load_paper
 from .results import DEFAULT_INPUT, input_paths, read_rows
 
@@ -16,27 +18,37 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("plot", help="draw the paper's figures from CSVs", description=__doc__)
     parser.add_argument("csv", nargs="*", type=Path, help=f"result CSVs (default: {DEFAULT_INPUT}/*.csv)")
     parser.add_argument(
-        "--out", type=Path, default=Path("plots"), help="folder for the PNGs (default plots/)"
+        "--out",
+        type=output_path,
+        default=Path("plots"),
+        help="folder for the PNGs (default plots/); replaces only figures this command wrote",
     )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    rows = [row for path in input_paths(args.csv) for row in read_rows(path)]
+    inputs = input_paths(args.csv)
+    rows = [row for path in inputs for row in read_rows(path)]
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is not a directory")
+    if not args.out.exists() and not args.out.parent.is_dir():
+        raise UsageError(f"--out: directory {args.out.parent} does not exist")
+    from . import plots  # matplotlib is slow to import; only plot needs it
+
+    drawn = plots.render(summarize_rows(rows), load_paper())
+    if not drawn:
+        raise UsageError("the CSVs hold no ok rows for any figure")
+    targets = {args.out / f"{name}.png": png for name, png in drawn.items()}
+    for target in targets:
+        check_replaceable(target, plots.is_figure, inputs, "python -m harness plot")
     if not args.out.exists():
-        parent = args.out.parent if str(args.out.parent) else Path(".")
-        if not parent.is_dir():
-            raise UsageError(f"--out: directory {parent} does not exist")
-        args.out.mkdir()
+        try:
+            args.out.mkdir()
+        except OSError as error:
+            raise UsageError(f"cannot create --out {args.out}: {error.strerror or error}") from None
     if not os.access(args.out, os.W_OK):
         raise UsageError(f"--out {args.out} is not writable")
-    from .plots import render  # matplotlib is slow to import; only plot needs it
-
-    written = render(summarize_rows(rows), load_paper(), args.out)
-    if not written:
-        raise UsageError("the CSVs hold no ok rows for any figure")
-    for path in written:
-        print(path)
+    for target, png in targets.items():
+        write_atomically(target, lambda temporary, png=png: temporary.write_bytes(png))
+        print(target)
     return 0

@@ -6,6 +6,7 @@ whose data is absent from the given CSVs is not drawn.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from matplotlib.axes import Axes
 
 from .aggregate import CellSummary
 from .paper import PAPER_LABELS, paper_series
+from .stats import CONFIDENCE_INTERVAL, MIN_SAMPLES_FOR_CI, RANGE, interval_name
 
 BACKEND_STYLE = {
     "sequential": ("tab:gray", "s"),
@@ -40,6 +42,8 @@ class Figure:
     draw: Callable[[Axes, list[CellSummary], list[dict[str, str]]], bool]
     """Draws on the axes; returns False when there is no measured data for it."""
     panels: int = 1
+    workload: str = ""
+    """The workload whose cells it draws: its caption says what their error bars are."""
 
 
 def _series(
@@ -205,30 +209,69 @@ def _draw_sampling(workload: str, figure: str, title: str) -> Callable:
 
 
 FIGURES = [
-    Figure("bcast_gather_vs_size", _draw_vs_size),
-    Figure("bcast_gather_vs_actors", _draw_vs_actors),
-    Figure("micro_runtime", _draw_micro),
-    Figure("gym_sampling", _draw_sampling("gym", "gym_sampling", "Gym sampling, 15 envs"), panels=2),
+    Figure("bcast_gather_vs_size", _draw_vs_size, workload="collectives"),
+    Figure("bcast_gather_vs_actors", _draw_vs_actors, workload="collectives"),
+    Figure("micro_runtime", _draw_micro, workload="micro"),
+    Figure(
+        "gym_sampling",
+        _draw_sampling("gym", "gym_sampling", "Gym sampling, 15 envs"),
+        panels=2,
+        workload="gym",
+    ),
     Figure(
         "atari_sampling",
         _draw_sampling("atari", "atari_sampling", "Atari sampling, 15 envs (ours: v5 ids)"),
         panels=2,
+        workload="atari",
     ),
 ]
+
+
+def error_bar_caption(summaries: list[CellSummary], workload: str) -> str:
+    """What a figure's markers and error bars are: medians of how many repeats, and whether the bars
+    are 95% bootstrap intervals or (below 5 repeats) only the range of the repeats."""
+    counts = sorted({s.summary.n for s in summaries if s.workload == workload or not workload})
+    if not counts:
+        return ""
+    repeats = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    names = {interval_name(n) for n in counts}
+    if names == {RANGE}:
+        bars = "range (min-max) of the repeats"
+    elif names == {CONFIDENCE_INTERVAL}:
+        bars = "95% bootstrap confidence interval of the median"
+    else:
+        bars = f"95% bootstrap interval from {MIN_SAMPLES_FOR_CI} repeats on, else the range of the repeats"
+    return f"Markers: medians of {repeats} repeat(s) per point; error bars: {bars}."
+
+
+GENERATOR = "python -m harness plot"
+"""Written into every PNG's ``Software`` text field: ``plot`` replaces only files that carry it."""
+
+
+def is_figure(path: Path) -> bool:
+    """Whether the file is a PNG this command wrote."""
+    from PIL import Image, UnidentifiedImageError  # matplotlib's own dependency
+
+    try:
+        with Image.open(path) as image:
+            return image.format == "PNG" and image.info.get("Software") == GENERATOR
+    except (OSError, UnidentifiedImageError):
+        return False
 
 
 def render(
     summaries: list[CellSummary],
     paper: list[dict[str, str]],
-    out: Path,
     figures: list[Figure] | None = None,
-) -> list[Path]:
-    """Writes every figure that has data (``figures``: this module's and the RL ones); returns the paths."""
+) -> dict[str, bytes]:
+    """Draws every figure that has data (``figures``: this module's and the RL ones): name -> PNG.
+
+    Nothing is written here: the caller checks every target before it replaces any file."""
     if figures is None:
         from .plots_rl import FIGURES as RL_FIGURES  # that module builds on this one's helpers
 
         figures = FIGURES + RL_FIGURES
-    written = []
+    drawn = {}
     for figure in figures:
         fig, axes = plt.subplots(1, figure.panels, figsize=(8 * figure.panels, 5.5), squeeze=False)
         ax = axes[0][0] if figure.panels == 1 else list(axes[0])
@@ -239,10 +282,12 @@ def render(
                 if each.get_legend_handles_labels()[0]:
                     each.legend(fontsize=8)
                 each.grid(True, which="both", alpha=0.3)
-            fig.tight_layout()
-            path = out / f"{figure.name}.png"
-            fig.savefig(path, dpi=110)
-            written.append(path)
+            caption = error_bar_caption(summaries, figure.workload)
+            fig.text(0.005, 0.005, caption, fontsize=7, alpha=0.8)
+            fig.tight_layout(rect=(0, 0.03, 1, 1))
+            png = io.BytesIO()
+            fig.savefig(png, format="png", dpi=110, metadata={"Software": GENERATOR, "Description": caption})
+            drawn[figure.name] = png.getvalue()
         finally:
             plt.close(fig)
-    return written
+    return drawn

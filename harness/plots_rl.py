@@ -134,7 +134,7 @@ def _draw_training(axes: list[Axes], summaries: list[CellSummary], paper: list[d
 
 
 FIGURES = [
-    Figure("multi_agent_scaling", _draw_agents, panels=3),
-    Figure("comm_overhead_vs_episodes", _draw_comm, panels=3),
-    Figure("parallel_training", _draw_training, panels=2),
+    Figure("multi_agent_scaling", _draw_agents, panels=3, workload="multi-agent"),
+    Figure("comm_overhead_vs_episodes", _draw_comm, panels=3, workload="multi-agent"),
+    Figure("parallel_training", _draw_training, panels=2, workload="training"),
 ]

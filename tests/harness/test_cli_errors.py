@@ -154,3 +154,72 @@ def test_fuzzed_arguments_never_traceback(argv):
     assert "Traceback" not in err.getvalue()
     if code == 2:
         assert err.getvalue().startswith("error: ") and err.getvalue().count("\n") == 1, err.getvalue()
+
+
+# Bad files and paths that used to end in a traceback (PermissionError, IsADirectoryError,
+# UnicodeError, ValueError, ZeroDivisionError): each is one line and exit status 2 now.
+
+
+def _results(tmp_path: Path, **fields) -> str:
+    from tests.harness.sample_rows import repeats, write_results
+
+    return str(write_results(tmp_path / "run.csv", repeats(2, **fields)))
+
+
+def _patched_csv(tmp_path: Path, column: str, value: str) -> str:
+    """A valid results CSV whose first row has ``value`` in ``column`` (as a hand-edit would leave it)."""
+    path = Path(_results(tmp_path))
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    first = lines[1].split(",")
+    first[header.index(column)] = value
+    path.write_text("\n".join([lines[0], ",".join(first), *lines[2:]]) + "\n")
+    return str(path)
+
+
+def _baseline_with_empty_ok_ratio(tmp_path: Path) -> str:
+    path = tmp_path / "ci.csv"
+    path.write_text("case,ratio,low,high,tolerance,status\ncollectives[n_actors=16] reactor/ray,,,,0.25,ok\n")
+    return str(path)
+
+
+BAD_FILES = [
+    (lambda t: ["plot", _results(t), "--out", "/sys/harness-figures"], "cannot create --out"),
+    (lambda t: ["check", _results(t), "--update-baseline", "--baseline", str(t)], "is a directory"),
+    (lambda t: ["check", _results(t), "--update-baseline", "--baseline", "/sys/ci.csv"], "cannot write"),
+    (
+        lambda t: ["run", "--suite", "smoke", "--ray-address", "a" * 70 + ".example:6379"],
+        "is not a host name label",
+    ),
+    (lambda t: ["run", "--resume", _patched_csv(t, "repeat", "first")], "repeat 'first' is not a whole"),
+    (lambda t: ["report", _patched_csv(t, "value", "inf")], "value 'inf' of an ok row is not finite"),
+    (lambda t: ["plot", _patched_csv(t, "value", "nan")], "value 'nan' of an ok row is not finite"),
+    (lambda t: ["check", _results(t), "--baseline", _baseline_with_empty_ok_ratio(t)], "positive ratio"),
+]
+
+
+@pytest.mark.parametrize("build, message", BAD_FILES, ids=[m for _, m in BAD_FILES])
+def test_bad_files_and_paths_are_one_line_and_exit_2(build, message, tmp_path, capsys, monkeypatch):
+    argv = build(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: "), err
+    assert message in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_report_of_a_zero_median_leaves_the_ratio_blank(tmp_path: Path, capsys):
+    from tests.harness.sample_rows import repeats, write_results
+
+    rows = [{**row, "value": 0.0} if row["backend"] == "ray" else row for row in repeats(2)]
+    out = tmp_path / "R.md"
+    assert main(["report", str(write_results(tmp_path / "zero.csv", rows)), "--out", str(out)]) == 0
+    table = [line for line in out.read_text().splitlines() if line.startswith("| ")]
+    header = [
+        c.strip() for c in next(t for t in table if t.startswith("| object_bytes")).strip("|").split("|")
+    ]
+    cells = [c.strip() for c in next(t for t in table if t.startswith("| 1024 |")).strip("|").split("|")]
+    assert cells[header.index("ray median [range]")] == "0 [0, 0]"
+    assert cells[header.index("reactor / ray")] == ""  # no ratio to a zero median
