@@ -1,4 +1,5 @@
-"""``list``: suites, workloads with their parameter grids, backends and whether they can run here."""
+"""``list``: suites with their cell counts and estimated durations, workloads with their parameter
+grids, backends and whether they can run here."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import argparse
 from workloads.base import PROFILES
 
 from . import interpreters, registry
+from .estimate import ReferenceTimes
+from .plan import build_plan
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -16,25 +19,63 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    print("Suites:")
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
+    """Left-aligned columns as wide as their widest entry (the last one is not padded)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [indent + "  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]).rstrip()
+            for row in rows]  # fmt: skip
+
+
+def _suites() -> list[str]:
+    times = ReferenceTimes.load()
+    rows = [["suite", *(f"{p} profile" for p in PROFILES), "workloads"]]
     for suite, workloads in registry.SUITES.items():
-        print(f"  {suite:<12} {', '.join(workloads)}")
-    print("\nWorkloads (parameter grid per profile):")
+        cells = []
+        for profile in PROFILES:
+            if suite == "smoke" and profile != "smoke":
+                cells.append("-")
+                continue
+            plan = build_plan(suite, profile, None, None)
+            cells.append(f"{_plural(len(plan), 'cell')}, {times.estimate(plan).text()}")
+        same = workloads == [suite]
+        rows.append([suite, *cells, "" if same else ", ".join(workloads)])
+    return [
+        "Suites: cells per profile (every backend) and an estimate of their duration from the reference "
+        "runs in results/reference/ (your machine will differ):",
+        *_table(rows),
+    ]
+
+
+def _workloads() -> list[str]:
+    lines = ["Workloads (parameter grid per profile):"]
     for workload in registry.WORKLOADS.values():
         runs_on = ", ".join(registry.backends_for(workload))
-        print(f"  {workload.name}: {workload.description}")
-        print(f"    metrics: {', '.join(m for m, _ in workload.metrics)}; backends: {runs_on}")
+        lines.append(f"  {workload.name}: {workload.description}")
+        lines.append(f"    metrics: {', '.join(m for m, _ in workload.metrics)}; backends: {runs_on}")
         for profile in PROFILES:
             grid = workload.grid(profile)
-            print(f"    {profile} ({len(grid)} points):")
-            for params in grid:
-                print("      " + " ".join(f"{k}={v}" for k, v in params.items()))
-    print("\nBackends:")
+            lines.append(f"    {profile} ({_plural(len(grid), 'point')}):")
+            lines += ["      " + " ".join(f"{k}={v}" for k, v in params.items()) for params in grid]
+    return lines
+
+
+def _backends() -> list[str]:
+    rows = []
     for name, cls in registry.BACKENDS.items():
         reason = registry.availability(name)
-        state = "available" if reason is None else f"unavailable: {reason}"
+        state = "available" if reason is None else "unavailable"
         if reason is None and cls.interpreter is not None:
             state += f" (cells run under {interpreters.executable(cls.interpreter)})"
-        print(f"  {name:<12} {state}\n               {cls.description}")
+        rows.append([name, state, cls.description])
+        if reason:
+            rows.append(["", "", f"why: {reason}"])
+    return ["Backends:", *_table([["backend", "here", "what it is"], *rows])]
+
+
+def run(args: argparse.Namespace) -> int:
+    print("\n".join([*_suites(), "", *_workloads(), "", *_backends()]))
     return 0

@@ -1,4 +1,9 @@
-"""Progress of a run: a live bar on a terminal, one line per finished cell otherwise (CI logs)."""
+"""Progress of a run: a live bar on a terminal, one line per finished cell otherwise (CI logs).
+
+On a narrow terminal the bar gives way first, then the running cell's text (cut with an ellipsis):
+the count and the time left always stay readable. When the run ends the line says so, instead of
+still naming the last cell as if it were running.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Column
 
 from .plan import Cell
 from .runner import CellOutcome
@@ -32,14 +38,18 @@ class RunProgress:
         self._started = time.perf_counter()
         self._progress = Progress(
             TextColumn("[bold]cells"),
-            BarColumn(),
             MofNCompleteColumn(),
+            BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=5)),
             TimeElapsedColumn(),
             TextColumn("left"),
             TimeRemainingColumn(),
-            TextColumn("{task.description}"),
+            TextColumn(
+                "{task.description}",
+                table_column=Column(ratio=2, no_wrap=True, overflow="ellipsis", min_width=0),
+            ),
             console=self.console,
             transient=False,
+            expand=True,
         )
         self._task = self._progress.add_task("", total=total)
 
@@ -55,11 +65,13 @@ class RunProgress:
         tb: TracebackType | None,
     ) -> None:
         if self.live:
+            ended = "done" if exc_type is None and self.done == self.total else "stopped"
+            self._progress.update(self._task, description=ended)
             self._progress.stop()
 
     def start(self, cell: Cell) -> None:
         if self.live:
-            self._progress.update(self._task, description=cell.label())
+            self._progress.update(self._task, description=cell.short_label())
 
     def finish(self, outcome: CellOutcome) -> None:
         self.done += 1

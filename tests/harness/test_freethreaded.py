@@ -38,7 +38,12 @@ def _micro_run(tmp_path: Path, env: dict[str, str], backends: str = "reactor-ft,
 def test_without_the_build_the_ft_backends_are_unavailable_with_the_way_to_build_it(tmp_path: Path):
     env = _env(**{interpreters.FREE_THREADED_VARIABLE: str(tmp_path / "missing" / "python")})
     listing = run_cli("list", env=env)
-    assert "reactor-ft   unavailable: the free-threaded interpreter" in listing.stdout
+    lines = listing.stdout.splitlines()
+    (ft_line,) = [n for n, line in enumerate(lines) if line.split()[:2] == ["reactor-ft", "unavailable"]]
+    assert (
+        "why: the free-threaded interpreter" in lines[ft_line + 1]
+        and "make freethreaded" in lines[ft_line + 1]
+    )
     rows = _micro_run(tmp_path, env)
     ft = [r for r in rows if r["backend"] == "reactor-ft"]
     assert ft and {r["status"] for r in ft} == {"unavailable"}
