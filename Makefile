@@ -9,7 +9,8 @@ STAMP_TIME := $(shell date -u +%Y%m%d-%H%M%S)
 BENCH_CSV ?= results/bench-$(STAMP_TIME).csv
 BENCH_PLOTS ?= results/bench-$(STAMP_TIME)-plots
 SUITE ?= all
-PROFILE ?= quick
+# empty: the suite's default (quick; the smoke suite runs smoke sizes only)
+PROFILE ?=
 
 .PHONY: bench test gate gate-baseline reference plots lint venv clean freethreaded test-freethreaded
 
@@ -22,7 +23,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 bench: $(STAMP)
-	$(BIN)/python -m harness run --suite $(SUITE) --profile $(PROFILE) --out $(BENCH_CSV); \
+	$(BIN)/python -m harness run --suite $(SUITE) $(if $(PROFILE),--profile $(PROFILE)) --out $(BENCH_CSV); \
 	status=$$?; \
 	$(BIN)/python -m harness plot $(BENCH_CSV) --out $(BENCH_PLOTS); \
 	exit $$status

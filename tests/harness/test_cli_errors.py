@@ -107,6 +107,7 @@ FUZZ_WORDS = [
     "--quiet",
     "--baseline",
     "--update-baseline",
+    "--allow-missing",
     "--tolerance",
     "-h",
     # values: bad numbers and names, paths that are missing, a folder, not a CSV, empty
