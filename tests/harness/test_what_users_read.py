@@ -148,3 +148,14 @@ def test_figure_captions_name_their_error_bars(tmp_path: Path):
     with Image.open(tmp_path / "f" / "bcast_gather_vs_actors.png") as image:
         caption = image.info["Description"]
     assert caption == "Markers: medians of 2 repeat(s) per point; error bars: range (min-max) of the repeats."
+
+
+def test_the_readme_states_the_smoke_suites_measured_duration():
+    """It said "under a minute" while a run took two; what it says now must be the committed run's."""
+    readme = (ROOT / "README.md").read_text()
+    claim = re.search(r"(\d+) cells in (\d+) s on 2 cores without the free-threaded build", readme)
+    assert claim, "the README no longer states the smoke suite's measured duration"
+    rows = read_rows(next((ROOT / "results" / "reference" / "smoke").glob("*.csv")))
+    walls = {(r["cell"], r["repeat"]): float(r["cell_wall_s"]) for r in rows}
+    assert int(claim.group(1)) == len(walls) == len(build_plan("smoke", None, None, None))
+    assert sum(walls.values()) == pytest.approx(int(claim.group(2)), rel=0.15)
