@@ -293,21 +293,28 @@ class DoubleDQNLearner:
 
     def update(self, minibatch: Batch | None) -> tuple[qnet.Params, RoundReport]:
         started = time.perf_counter()
-        losses = []
-        if minibatch is not None:
-            size = self.minibatch
-            for start in range(0, len(minibatch.actions) - size + 1, size):
-                rows = slice(start, start + size)
-                losses.append(
-                    qnet.double_dqn_huber_grads(
+        size = self.minibatch
+        steps = 0 if minibatch is None else len(minibatch.actions) // size
+        errors = []
+        if steps:
+            rows = steps * size
+            # per round, not per step: each minibatch's s and s' as one block of 2 x size rows, and
+            # gamma * (1 - terminated)
+            shape = (steps, size, minibatch.obs.shape[1])
+            states = np.concatenate(
+                (minibatch.obs[:rows].reshape(shape), minibatch.next_obs[:rows].reshape(shape)), axis=1
+            )
+            discounts = self.gamma * (1.0 - minibatch.dones[:rows])
+            for step in range(steps):
+                cut = slice(step * size, (step + 1) * size)
+                errors.append(
+                    qnet.double_dqn_grads(
                         self.params,
                         self.target,
-                        minibatch.obs[rows],
-                        minibatch.actions[rows],
-                        minibatch.rewards[rows],
-                        minibatch.next_obs[rows],
-                        minibatch.dones[rows],
-                        self.gamma,
+                        states[step],
+                        minibatch.actions[cut],
+                        minibatch.rewards[cut],
+                        discounts[cut],
                         self.delta,
                         self.grads,
                     )
@@ -317,7 +324,7 @@ class DoubleDQNLearner:
                 if self.grad_steps % self.target_every == 0:
                     self.target_flat[:] = self.flat
         published = self.flat.copy()  # the rollouts read this while the learner goes on in place
-        loss = math.fsum(losses) / len(losses) if losses else math.nan
+        loss = qnet.huber_loss(np.concatenate(errors), self.delta) if errors else math.nan
         report = RoundReport(
             loss=loss,
             episode_returns=minibatch.episode_returns if minibatch is not None else [],
@@ -325,7 +332,7 @@ class DoubleDQNLearner:
             weights_digest=qnet.params_digest(qnet.views(published, self.shapes)),
             env_steps=minibatch.env_steps if minibatch is not None else 0,
             grad_steps=self.grad_steps,
-            finite=bool(np.isfinite(published).all()) and (not losses or math.isfinite(loss)),
+            finite=bool(np.isfinite(published).all()) and (not errors or math.isfinite(loss)),
         )
         report.learn_s = time.perf_counter() - started
         report.compute_s = (minibatch.compute_s if minibatch is not None else 0.0) + report.learn_s

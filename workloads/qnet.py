@@ -8,7 +8,9 @@ float64 arrays so they travel through any backend (pickle, Ray's object store, a
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import math
 
 import numpy as np
 
@@ -89,50 +91,63 @@ def td_loss_and_grads(
     return loss, grads
 
 
-def double_dqn_huber_grads(
+@functools.cache
+def _rows(n: int) -> np.ndarray:
+    """``arange(n)`` for fancy indexing, made once per size (read-only: shared by every call)."""
+    rows = np.arange(n)
+    rows.setflags(write=False)
+    return rows
+
+
+def double_dqn_grads(
     params: Params,
     target_params: Params,
-    obs: np.ndarray,
+    states: np.ndarray,
     actions: np.ndarray,
     rewards: np.ndarray,
-    next_obs: np.ndarray,
-    terminated: np.ndarray,
-    gamma: float,
+    discounts: np.ndarray,
     delta: float,
     grads: Params,
-) -> float:
-    """Huber loss of Double DQN; writes its exact gradient into ``grads``, returns the loss.
+) -> np.ndarray:
+    """Writes the exact gradient of Double DQN's mean Huber loss into ``grads``; returns the TD errors.
 
-    Huber: quadratic for TD errors up to ``delta``, linear beyond (each transition's pull is capped).
-
-    Double DQN: the online network picks the next action, the target network values it,
-    ``r + gamma * Q_target(s', argmax_a Q(s', a)) * (1 - terminated)``, held fixed. ``terminated``
-    is true only where the episode really ended: a time-limit truncation still bootstraps. ``grads``
-    (views into one flat vector, see ``flatten``) is overwritten, so a learner allocates it once.
+    ``states`` holds the n observations s followed by the n next observations s' (2n rows: the
+    online network evaluates both in one pass); ``discounts`` is ``gamma * (1 - terminated)``,
+    where ``terminated`` is true only where the episode really ended: a time-limit truncation
+    still bootstraps. Double DQN's target ``r + discount * Q_target(s', argmax_a Q(s', a))``, the
+    online network choosing and the target network valuing the next action, is held fixed. Huber
+    (``huber_loss``): quadratic for TD errors up to ``delta``, linear beyond, so each transition's
+    pull is capped. ``grads`` (views into one flat vector, see ``flatten``) is overwritten, so a
+    learner allocates it once. The loss itself is left to the caller (``huber_loss`` of the
+    errors): a learner that takes many steps per round needs it once per round, not per step.
     """
     n = len(actions)
     w1, b1, w2, b2 = params["w1"], params["b1"], params["w2"], params["b2"]
-    both = np.concatenate((obs, next_obs))  # the online net on s and s' in one pass
-    pre = both @ w1
+    pre = states @ w1
     pre += b1
     hidden = np.maximum(pre, 0.0)
     q_both = hidden @ w2
     q_both += b2
-    rows = np.arange(n)
+    rows = _rows(n)
     best_next = q_both[n:].argmax(axis=1)
-    next_value = q_values(target_params, next_obs)[rows, best_next]
-    error = q_both[rows, actions] - (rewards + gamma * (1.0 - terminated) * next_value)
-    magnitude = np.abs(error)
-    loss = float(np.mean(np.where(magnitude <= delta, 0.5 * error**2, delta * (magnitude - 0.5 * delta))))
+    next_value = q_values(target_params, states[n:])[rows, best_next]
+    errors = q_both[rows, actions] - (rewards + discounts * next_value)
     d_q = np.zeros((n, w2.shape[1]))
-    d_q[rows, actions] = np.clip(error, -delta, delta) / n
+    d_q[rows, actions] = np.minimum(np.maximum(errors, -delta), delta) / n  # np.clip, but cheaper
     d_hidden = d_q @ w2.T
     d_hidden *= pre[:n] > 0.0
-    np.matmul(obs.T, d_hidden, out=grads["w1"])
+    np.matmul(states[:n].T, d_hidden, out=grads["w1"])
     np.sum(d_hidden, axis=0, out=grads["b1"])
     np.matmul(hidden[:n].T, d_q, out=grads["w2"])
     np.sum(d_q, axis=0, out=grads["b2"])
-    return loss
+    return errors
+
+
+def huber_loss(errors: np.ndarray, delta: float) -> float:
+    """Mean Huber loss of TD errors: ``e**2 / 2`` up to ``delta``, ``delta * (|e| - delta / 2)`` beyond."""
+    magnitude = np.abs(errors)
+    quadratic = np.minimum(magnitude, delta)
+    return float(np.mean(0.5 * quadratic**2 + delta * (magnitude - quadratic)))
 
 
 class FlatAdam:
@@ -147,19 +162,31 @@ class FlatAdam:
         self.lr, self.max_grad_norm, self.beta1, self.beta2, self.eps = lr, max_grad_norm, beta1, beta2, 1e-8
         self.m = np.zeros(size)
         self.v = np.zeros(size)
+        self.scratch = np.zeros(size)
+        self.update = np.zeros(size)
         self.t = 0
 
     def step(self, flat: np.ndarray, grad: np.ndarray) -> None:
-        norm = float(np.sqrt(grad @ grad))
+        """One update of ``flat`` from ``grad`` (scaled down in place if its norm is above the limit)."""
+        norm = math.sqrt(float(grad @ grad))
         if norm > self.max_grad_norm:
             grad *= self.max_grad_norm / norm
         self.t += 1
-        self.m *= self.beta1
-        self.m += (1.0 - self.beta1) * grad
-        self.v *= self.beta2
-        self.v += (1.0 - self.beta2) * (grad * grad)
-        step_size = self.lr * np.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)
-        flat -= step_size * self.m / (np.sqrt(self.v) + self.eps)
+        m, v, scratch = self.m, self.v, self.scratch
+        m *= self.beta1
+        np.multiply(grad, 1.0 - self.beta1, out=scratch)
+        m += scratch
+        v *= self.beta2
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1.0 - self.beta2
+        v += scratch
+        step_size = self.lr * math.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)
+        np.sqrt(v, out=scratch)
+        scratch += self.eps
+        update = self.update
+        np.multiply(m, step_size, out=update)
+        update /= scratch
+        flat -= update
 
 
 class Adam:
