@@ -16,7 +16,7 @@ from workloads.base import SERIES_PARAMS
 
 from . import registry
 from .aggregate import summarize_rows
-from .argtypes import number_in, whole_number_in
+from .argtypes import assignment, number_in, whole_number_in
 from .checks import unequal_results, unequal_work
 from .errors import UsageError
 from .plan import build_plan
@@ -45,6 +45,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS") or None,
                         help="run ray backends on this existing cluster (HOST:PORT; default $RAY_ADDRESS, "
                         "else a private local instance per cell)")  # fmt: skip
+    parser.add_argument("--set", dest="options", action="append", type=assignment, default=[],
+                        metavar="NAME=VALUE", help="a workload option on every point of the suite that takes "
+                        "it, e.g. target=195 for training-return (repeatable; see README)")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(handler=run)
 
@@ -76,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     backends = registry.parse_backends(args.backends)
     if args.ray_address:
         check_reachable(args.ray_address)
-    planned = build_plan(args.suite, args.profile, backends, args.repeats)
+    planned = build_plan(args.suite, args.profile, backends, args.repeats, dict(args.options))
     if not planned:
         raise UsageError(f"none of the backends {args.backends} runs a workload of suite {args.suite!r}")
     path, run_id, done = _output_path(args)

@@ -41,6 +41,13 @@ PARAM_NAMES = [
     "episode",
     "program",
     "size",
+    "seed",
+    "target",
+    "grad_steps",
+    "target_every",
+    "lr",
+    "max_env_steps",
+    "env_steps",
 ]
 PARAM_COLUMNS = [f"param_{name}" for name in PARAM_NAMES]
 CELL_COLUMNS = [

@@ -206,10 +206,11 @@ def _outcome(
             rows.append({**common, "metric": metric, "value": value, "unit": unit})
         if "startup_s" in result:
             rows.append({**common, "metric": "startup_s", "value": result["startup_s"], "unit": "s"})
-        for at, metric, value, unit in result.get("series", []):
-            point = {f"param_{k}": v for k, v in at.items()}
-            rows.append({**common, **point, "metric": metric, "value": value, "unit": unit})
     else:
         for metric, unit in workload.metrics_for(cell.params):
             rows.append({**common, "metric": metric, "value": None, "unit": unit})
+    # a failed cell may still have a curve (a training that missed its target): it shows why
+    for at, metric, value, unit in result.get("series", []):
+        point = {f"param_{k}": v for k, v in at.items()}
+        rows.append({**common, **point, "metric": metric, "value": value, "unit": unit})
     return CellOutcome(cell, status, error, rows, wall)
