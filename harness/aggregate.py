@@ -20,6 +20,8 @@ class CellSummary:
     metric: str
     unit: str
     summary: Summary
+    digests: frozenset[str] = frozenset()
+    """The ``result_digest`` values its repeats produced (empty where the workload digests nothing)."""
 
     def param(self, name: str) -> str:
         return dict(self.params).get(name, "")
@@ -29,6 +31,7 @@ def summarize_rows(rows: Iterable[dict[str, str]]) -> list[CellSummary]:
     """One summary per (workload, params, backend, metric) over its ok rows."""
     groups: dict[tuple, list[float]] = defaultdict(list)
     units: dict[tuple, str] = {}
+    digests: dict[tuple, set[str]] = defaultdict(set)
     for row in rows:
         if row["status"] != "ok" or not row["value"]:
             continue
@@ -36,8 +39,10 @@ def summarize_rows(rows: Iterable[dict[str, str]]) -> list[CellSummary]:
         key = (row["workload"], params, row["backend"], row["metric"])
         groups[key].append(float(row["value"]))
         units[key] = row["unit"]
+        if row.get("result_digest"):
+            digests[key].add(row["result_digest"])
     return [
-        CellSummary(workload, params, backend, metric, units[key], summarize(values))
+        CellSummary(workload, params, backend, metric, units[key], summarize(values), frozenset(digests[key]))
         for key, values in groups.items()
         for (workload, params, backend, metric) in [key]
     ]

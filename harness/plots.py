@@ -225,9 +225,10 @@ def render(
 ) -> list[Path]:
     """Writes every figure that has data (``figures``: this module's and the RL ones); returns the paths."""
     if figures is None:
-        from .plots_rl import FIGURES as RL_FIGURES  # that module builds on this one's helpers
+        from .plots_rl import FIGURES as RL_FIGURES  # these modules build on this one's helpers
+        from .plots_training import FIGURES as TRAINING_FIGURES
 
-        figures = FIGURES + RL_FIGURES
+        figures = FIGURES + RL_FIGURES + TRAINING_FIGURES
     written = []
     for figure in figures:
         fig, axes = plt.subplots(1, figure.panels, figsize=(8 * figure.panels, 5.5), squeeze=False)
