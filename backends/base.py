@@ -52,21 +52,40 @@ def missing_package(module: str, requirement: str) -> str | None:
     return None
 
 
+PIPELINE_VARIANTS = ("sync", "pipelined")
+
+
 @dataclass(frozen=True)
 class PipelineSpec:
     """The training graph of DESIGN.md §3: rollouts -> replay -> learner -> weights back to rollouts.
 
-    Every backend calls exactly these methods, in this order, once per round:
+    Every backend calls exactly these methods once per round. ``sync``, in this order:
     ``rollout(i).collect(weights)`` on every rollout worker (``weights`` is None in the first round:
     the workers start from the learner's initial weights), ``replay().store_and_sample(batches)``
     with the batches in worker order, then ``learner().update(minibatch) -> (weights, report)``.
-    ``pipeline_round`` returns the report; the weights stay inside the backend for the next round.
+
+    ``pipelined``: the learner's update of round r does not wait for round r's rollouts, so the two
+    stages may run at the same time. In round r the rollouts collect with the weights of round r-1's
+    update while the learner updates on the minibatch the replay sampled in round r-1 (``None`` in
+    round 1); then the replay stores round r's batches and samples the minibatch of round r+1. The
+    rollouts' weights are therefore one round older than in ``sync``.
+
+    ``pipeline_round`` returns the learner's report; weights and minibatches stay inside the backend.
     """
 
     rollout: WorkerFactory
     n_rollouts: int
     replay: Callable[[], Any]
     learner: Callable[[], Any]
+    variant: str = "sync"
+
+    def __post_init__(self) -> None:
+        if self.variant not in PIPELINE_VARIANTS:
+            raise ValueError(f"pipeline variant {self.variant!r}; choose from {', '.join(PIPELINE_VARIANTS)}")
+
+    @property
+    def pipelined(self) -> bool:
+        return self.variant == "pipelined"
 
 
 class BackendUnavailable(Exception):
@@ -145,7 +164,7 @@ class Backend(abc.ABC):
         raise OperationNotSupported(f"{self.name} does not run the training pipeline")
 
     def pipeline_round(self) -> Any:
-        """One synchronous round of the pipeline; returns the learner's report."""
+        """One round of the pipeline (``PipelineSpec.variant``); returns the learner's report."""
         raise OperationNotSupported(f"{self.name} does not run the training pipeline")
 
     def micro(self, program: str, size: int, workers: int) -> float:

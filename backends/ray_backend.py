@@ -127,17 +127,29 @@ class RayBackend(Backend):
             [(spec.rollout, i) for i in range(spec.n_rollouts)] + [(spec.replay, None), (spec.learner, None)]
         )
         self._actors, (self._replay, self._learner) = actors[:-2], actors[-2:]
+        self._pipelined = spec.pipelined
         self._weights: Any = None
+        self._minibatch: Any = None
 
     def pipeline_round(self) -> Any:
         """Refs go from actor to actor (Ray's own idiom); the driver waits only for the learner's report.
 
         The new weights stay in the object store as a ref that the next round hands to the rollouts.
+        Pipelined, the learner's task takes last round's minibatch ref, so it runs in its process
+        while the rollout actors run theirs; the round ends when this round's batches are stored too
+        (``ray.wait`` without fetching the minibatch to the driver).
         """
+        ray = self._ray
+        learn = self._learner.call.options(num_returns=2)
         batches = [actor.call.remote("collect", self._weights) for actor in self._actors]
+        if self._pipelined:
+            self._weights, report = learn.remote("update", self._minibatch)
+            self._minibatch = self._replay.call_with_list.remote("store_and_sample", *batches)
+            ray.wait([self._minibatch], fetch_local=False)
+            return ray.get(report)
         minibatch = self._replay.call_with_list.remote("store_and_sample", *batches)
-        self._weights, report = self._learner.call.options(num_returns=2).remote("update", minibatch)
-        return self._ray.get(report)
+        self._weights, report = learn.remote("update", minibatch)
+        return ray.get(report)
 
     def shutdown(self) -> None:
         ray = getattr(self, "_ray", None)

@@ -55,23 +55,33 @@ class RayCompiledBackend(RayBackend):
 
         A compiled graph cannot contain the learner -> rollouts edge (it would be a cycle), so each
         round's output (weights, report) returns to the driver and the weights are the next input.
+        Pipelined, the replay -> learner edge crosses rounds too: the graph's input is (weights, last
+        round's minibatch), the learner's node depends on that input alone, so its actor runs while
+        the rollouts run theirs, and the replay's new minibatch comes back through the driver as well.
         """
-        from ray.dag import InputNode
+        from ray.dag import InputNode, MultiOutputNode
 
         super().start_pipeline(spec)
-        with InputNode() as weights:
-            batches = [actor.call.bind("collect", weights) for actor in self._actors]
+        with InputNode() as inputs:
+            batches = [actor.call.bind("collect", inputs[0]) for actor in self._actors]
             minibatch = self._replay.call_with_list.bind("store_and_sample", *batches)
-            dag = self._learner.call.bind("update", minibatch)
+            if spec.pipelined:
+                dag = MultiOutputNode([self._learner.call.bind("update", inputs[1]), minibatch])
+            else:
+                dag = self._learner.call.bind("update", minibatch)
         self._graph = dag.experimental_compile(
             _buffer_size_bytes=MIN_BUFFER_BYTES + CHANNEL_MARGIN_BYTES, _max_inflight_executions=1
         )
         self._weights = None
 
     def pipeline_round(self) -> Any:
-        weights, report = self._ray.get(self._graph.execute(self._weights))
-        # Arrays read from a channel are views of its buffer, and the learner cannot write the next
-        # round's output while the driver still holds them: keep a copy (a few KB of weights).
+        # Arrays read from a channel are views of its buffer, and an actor cannot write the next
+        # round's output while the driver still holds them: keep copies (weights: a few KB).
+        if self._pipelined:
+            (weights, report), minibatch = self._ray.get(self._graph.execute(self._weights, self._minibatch))
+            self._minibatch = copy.deepcopy(minibatch)
+        else:
+            weights, report = self._ray.get(self._graph.execute(self._weights))
         self._weights = copy.deepcopy(weights)
         return report
 

@@ -6,12 +6,20 @@ the replies through the multiport ``replies[N]`` in bank order. Each operation i
 injected through a physical action and processed on the caller's thread (``run_until_idle``), with
 the bank's reactions spread over the runtime's worker threads.
 
-The training pipeline is the seed's program itself, with the same driver: its output is broadcast to
-the ``go`` inputs of a bank of rollouts, their batches reach the replay buffer through a multiport
-(bank order), the replay's minibatch goes to the learner, and the learner's weights are broadcast
-back to the rollouts, whose ``receive_weights`` reaction is declared after ``collect``: in the same
-tag the rollouts collect with the old weights and then take the new ones, so the graph has no
-zero-delay cycle and a round is one tag; the learner's report is the driver's one reply.
+The training pipeline is the seed's program itself, its rounds in logical time: a clock reactor's
+timer fires once per round period (``ROUND_NS`` of logical time; the harness advances the program
+one period per round with ``run_until``) and its output is broadcast to the ``go`` inputs of a bank
+of rollouts, their batches reach the replay buffer through a multiport (bank order), the replay's
+minibatch goes to the learner, and the learner's weights are broadcast back to the rollouts, whose
+``receive_weights`` reaction is declared after ``collect``: in the same tag the rollouts collect with
+the old weights and then take the new ones, so the graph has no zero-delay cycle and a round is one
+tag; the learner's report is the clock's one reply.
+
+The ``pipelined`` variant changes one connection and one trigger: ``replay.minibatch ->
+learner.minibatch after 1 round`` (a delayed connection of one period), and the learner reacts to the
+round's ``go`` like the rollouts, reading the delayed minibatch as a source. Its update then depends
+on nothing of the current tag but ``go``: it sits at the rollouts' level, so the runtime's worker
+threads run it beside the rollouts (in parallel where the GIL allows: on free-threaded Python).
 """
 
 from __future__ import annotations
@@ -20,7 +28,10 @@ from collections.abc import Callable
 from typing import Any
 
 from .base import Backend, OperationNotSupported, PipelineSpec, WorkerFactory
-from .reactor import Environment, Reactor, bench
+from .reactor import Environment, Reactor, bench, msec
+
+ROUND_NS = msec(1)
+"""One pipeline round per logical millisecond (any period would do: the program runs in fast mode)."""
 
 
 class _Driver(Reactor):
@@ -82,17 +93,43 @@ class _Replay(Reactor):
 
 
 class _Learner(Reactor):
-    def __init__(self, factory: Callable[[], Any]):
+    """Sync: triggered by the round's minibatch. Pipelined: triggered by the round's ``go``, with last
+    round's minibatch (a delayed connection; absent in round 1) read as a source."""
+
+    def __init__(self, factory: Callable[[], Any], pipelined: bool):
         self.worker = factory()
+        self.go = self.input("go")
         self.minibatch = self.input("minibatch")
         self.weights = self.output("weights")
         self.report = self.output("report")
-        self.reaction(self.update, triggers=[self.minibatch], effects=[self.weights, self.report])
+        effects = [self.weights, self.report]
+        if pipelined:
+            self.reaction(self.update, triggers=[self.go], sources=[self.minibatch], effects=effects)
+        else:
+            self.reaction(self.update, triggers=[self.minibatch], effects=effects)
 
     def update(self) -> None:
-        weights, report = self.worker.update(self.minibatch.value)
+        weights, report = self.worker.update(self.minibatch.get(None))
         self.weights.set(weights)
         self.report.set(report)
+
+
+class _RoundClock(Reactor):
+    """Starts a round every ``ROUND_NS`` of logical time and takes the learner's report."""
+
+    def __init__(self) -> None:
+        self.report: Any = None
+        self.tick = self.timer("tick", offset=ROUND_NS, period=ROUND_NS)
+        self.go = self.output("go")
+        self.reports = self.input("reports")
+        self.reaction(self.start_round, triggers=[self.tick], effects=[self.go])
+        self.reaction(self.take_report, triggers=[self.reports])
+
+    def start_round(self) -> None:
+        self.go.set(True)
+
+    def take_report(self) -> None:
+        self.report = self.reports.value
 
 
 class ReactorBackend(Backend):
@@ -129,19 +166,34 @@ class ReactorBackend(Backend):
     def start_pipeline(self, spec: PipelineSpec) -> None:
         self.n_workers = spec.n_rollouts
         env = self._env = Environment(workers=self.threads, fast=True)
-        self._driver = env.create(_Driver, "driver", 1)  # replies: the learner's report
+        self._clock = env.create(_RoundClock, "clock")
+        # Created before the rollouts: a level's reactions are handed to the worker threads in
+        # creation order, so the pipelined learner (the longest reaction) starts first.
+        learner = env.create(_Learner, "learner", spec.learner, spec.pipelined)
         rollouts = env.bank(_Rollout, spec.n_rollouts, "rollout", spec.rollout)
         replay = env.create(_Replay, "replay", spec.replay, spec.n_rollouts)
-        learner = env.create(_Learner, "learner", spec.learner)
-        env.connect(self._driver.out, rollouts.port("go"), broadcast=True)
+        env.connect(self._clock.go, rollouts.port("go"), broadcast=True)
         env.connect(rollouts.port("batch"), replay.batches)
-        env.connect(replay.minibatch, learner.minibatch)
+        if spec.pipelined:
+            env.connect(self._clock.go, learner.go)
+            env.connect(replay.minibatch, learner.minibatch, delay=ROUND_NS)
+        else:
+            env.connect(replay.minibatch, learner.minibatch)
         env.connect(learner.weights, rollouts.port("weights"), broadcast=True)
-        env.connect(learner.report, self._driver.replies)
-        env.start()
+        env.connect(learner.report, self._clock.reports)
+        env.start(process_startup=False)
+        env.run_until(0)
+        self._rounds = 0
 
     def pipeline_round(self) -> Any:
-        return self._round("collect", "the training pipeline")[0]
+        """Advances logical time by one round: the tag of round r is at r * ROUND_NS."""
+        self._rounds += 1
+        clock = self._clock
+        self._env.run_until(self._rounds * ROUND_NS)
+        report, clock.report = clock.report, None
+        if report is None:
+            raise RuntimeError(f"reactor pipeline round {self._rounds} ended without the learner's report")
+        return report
 
     def micro(self, program: str, size: int, workers: int) -> float:
         if program == "chain":

@@ -23,10 +23,16 @@ class SequentialBackend(Backend):
         self.start(spec.rollout, spec.n_rollouts)
         self._replay = spec.replay()
         self._learner = spec.learner()
+        self._pipelined = spec.pipelined
         self._weights: Any = None
+        self._minibatch: Any = None
 
     def pipeline_round(self) -> Any:
         batches = self.call_all("collect", self._weights)
+        if self._pipelined:  # the same calls as the other backends run side by side, one after another
+            self._weights, report = self._learner.update(self._minibatch)
+            self._minibatch = self._replay.store_and_sample(batches)
+            return report
         minibatch = self._replay.store_and_sample(batches)
         self._weights, report = self._learner.update(minibatch)
         return report

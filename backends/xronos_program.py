@@ -12,6 +12,12 @@ Reactions of one reactor run in declaration order: a reaction that gathers what 
 the same reactor caused must be declared after it (else validation reports a cycle); the rollouts'
 ``receive_weights`` is declared after ``collect`` so that, within one tag, they collect with the old
 weights and then take the learner's new ones.
+
+Rounds are ``TAG_STEP`` apart in logical time (the gather schedules the next tag that far ahead), so
+the pipelined variant's ``replay.minibatch -> learner.minibatch`` is a connection delayed by
+``TAG_STEP``: last round's minibatch arrives with this round's command, and the learner reacts to the
+command as the rollouts do. xronos runs the reactions on one thread, so the two stages do not overlap
+here; the program is the same as the in-house runtime's.
 """
 
 from __future__ import annotations
@@ -45,6 +51,16 @@ def _guarded(call: Callable[[], Any]) -> Any:
         return call()
     except Exception as error:
         return _Failure(error)
+
+
+def _learn(worker: Any, minibatch: Any, weights: Any, report: Any) -> None:
+    """The learner's update, its outputs set (or the upstream or its own failure sent as the report)."""
+    outcome = minibatch if isinstance(minibatch, _Failure) else _guarded(lambda: worker.update(minibatch))
+    if isinstance(outcome, _Failure):
+        report.set(outcome)
+        return
+    weights.set(outcome[0])
+    report.set(outcome[1])
 
 
 @functools.cache
@@ -189,19 +205,44 @@ def _classes() -> SimpleNamespace:
             report = ctx.add_effect(self.report)
 
             def handler() -> None:
-                value = minibatch.get()
-                outcome = (
-                    value if isinstance(value, _Failure) else _guarded(lambda: self.worker.update(value))
-                )
-                if isinstance(outcome, _Failure):
-                    report.set(outcome)
-                    return
-                weights.set(outcome[0])
-                report.set(outcome[1])
+                _learn(self.worker, minibatch.get(), weights, report)
 
             return handler
 
-    return SimpleNamespace(Driver=Driver, Host=Host, Rollout=Rollout, Replay=Replay, Learner=Learner)
+    class PipelinedLearner(xronos.Reactor):  # type: ignore[misc, valid-type]
+        """Reacts to the round's command; last round's minibatch (delayed) is absent in round 1."""
+
+        go = xronos.InputPortDeclaration[object]()
+        minibatch = xronos.InputPortDeclaration[object]()
+        weights = xronos.OutputPortDeclaration[object]()
+        report = xronos.OutputPortDeclaration[object]()
+
+        def __init__(self, factory: Callable[[], Any]):
+            super().__init__()
+            self.worker = factory()
+
+        @xronos.reaction
+        def update(self, ctx: Any) -> Callable[[], None]:
+            go = ctx.add_trigger(self.go)
+            minibatch = ctx.add_trigger(self.minibatch)
+            weights = ctx.add_effect(self.weights)
+            report = ctx.add_effect(self.report)
+
+            def handler() -> None:
+                if not go.is_present():  # the last round's minibatch arriving after the last command
+                    return
+                _learn(self.worker, minibatch.get() if minibatch.is_present() else None, weights, report)
+
+            return handler
+
+    return SimpleNamespace(
+        Driver=Driver,
+        Host=Host,
+        Rollout=Rollout,
+        Replay=Replay,
+        Learner=Learner,
+        PipelinedLearner=PipelinedLearner,
+    )
 
 
 class DrivenProgram:
@@ -230,13 +271,18 @@ class DrivenProgram:
         cls = _classes()
         driver = self.env.create_reactor("driver", cls.Driver, 1, self.commands, self.results, self.running)
         replay = self.env.create_reactor("replay", cls.Replay, spec.replay, spec.n_rollouts)
-        learner = self.env.create_reactor("learner", cls.Learner, spec.learner)
+        learner_cls = cls.PipelinedLearner if spec.pipelined else cls.Learner
+        learner = self.env.create_reactor("learner", learner_cls, spec.learner)
         for index in range(spec.n_rollouts):
             rollout = self.env.create_reactor(f"rollout{index}", cls.Rollout, spec.rollout, index)
             self.env.connect(driver.out, rollout.go)
             self.env.connect(rollout.batch, replay.ins[index])
             self.env.connect(learner.weights, rollout.weights)
-        self.env.connect(replay.minibatch, learner.minibatch)
+        if spec.pipelined:
+            self.env.connect(driver.out, learner.go)
+            self.env.connect(replay.minibatch, learner.minibatch, delay=TAG_STEP)
+        else:
+            self.env.connect(replay.minibatch, learner.minibatch)
         self.env.connect(learner.report, driver.ins[0])
 
     def start(self) -> None:

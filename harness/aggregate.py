@@ -22,6 +22,8 @@ class CellSummary:
     summary: Summary
     rounds: tuple[str, ...] = ()
     """The measured rounds per repeat its rows record (one value, unless repeats differed)."""
+    digests: frozenset[str] = frozenset()
+    """The ``result_digest`` values its repeats produced (empty where the workload digests nothing)."""
 
     def param(self, name: str) -> str:
         return dict(self.params).get(name, "")
@@ -32,6 +34,7 @@ def summarize_rows(rows: Iterable[dict[str, str]]) -> list[CellSummary]:
     groups: dict[tuple, list[float]] = defaultdict(list)
     units: dict[tuple, str] = {}
     rounds: dict[tuple, set[str]] = defaultdict(set)
+    digests: dict[tuple, set[str]] = defaultdict(set)
     for row in rows:
         if row["status"] != "ok" or not row["value"]:
             continue
@@ -41,9 +44,18 @@ def summarize_rows(rows: Iterable[dict[str, str]]) -> list[CellSummary]:
         units[key] = row["unit"]
         if row.get("rounds"):
             rounds[key].add(row["rounds"])
+        if row.get("result_digest"):
+            digests[key].add(row["result_digest"])
     return [
         CellSummary(
-            workload, params, backend, metric, units[key], summarize(values), tuple(sorted(rounds[key]))
+            workload,
+            params,
+            backend,
+            metric,
+            units[key],
+            summarize(values),
+            rounds=tuple(sorted(rounds[key])),
+            digests=frozenset(digests[key]),
         )
         for key, values in groups.items()
         for (workload, params, backend, metric) in [key]

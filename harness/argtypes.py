@@ -43,3 +43,11 @@ def number_in(low: float, high: float, *, include_low: bool, unit: str = "") -> 
         return value
 
     return parse
+
+
+def assignment(text: str) -> tuple[str, str]:
+    """``NAME=VALUE`` (a workload option) as a pair; the workload checks the value."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    return name.strip(), value.strip()

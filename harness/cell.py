@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from backends.base import BackendOptions, BackendUnavailable, OperationNotSupported
+from workloads.base import MeasurementFailed
 
 from . import metadata, registry
 from .cpu_window import CpuWindow
@@ -76,6 +77,9 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
         outcome.update(status="unavailable", error=f"{one_line(error)} under {where}")
     except OperationNotSupported as error:
         outcome.update(status="skipped", error=one_line(error))
+    except MeasurementFailed as error:  # e.g. a training that missed its target: keep its curve
+        failed = error.measurement
+        outcome.update(status="error", error=one_line(error), series=failed.series, rounds=failed.rounds)
     except Exception as error:
         traceback.print_exc(file=sys.stderr)
         outcome.update(status="error", error=one_line(error))

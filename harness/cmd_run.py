@@ -17,7 +17,7 @@ from workloads.base import SERIES_PARAMS
 
 from . import registry
 from .aggregate import summarize_rows
-from .argtypes import number_in, output_path, whole_number_in
+from .argtypes import assignment, number_in, output_path, whole_number_in
 from .checks import unequal_results, unequal_work
 from .errors import UsageError
 from .plan import Cell, build_plan
@@ -57,6 +57,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ray-address",
                         help="run ray backends on this existing cluster (HOST:PORT; default $RAY_ADDRESS, "
                         "else a private local instance per cell)")  # fmt: skip
+    parser.add_argument("--set", dest="options", action="append", type=assignment, default=[],
+                        metavar="NAME=VALUE", help="a workload option on every point of the suite that takes "
+                        "it, e.g. target=195 for training-return (repeatable; see README)")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(handler=run)
 
@@ -73,8 +76,12 @@ def _choice(args: argparse.Namespace, recorded: RunChoice | None) -> RunChoice:
     else:
         backends = list(recorded.backends) if recorded and recorded.backends is not None else None
     threads = args.threads or (recorded.threads if recorded else os.cpu_count() or 1)
+    if args.options:
+        options = tuple(sorted(dict(args.options).items()))
+    else:
+        options = recorded.options if recorded else ()
     return RunChoice(
-        suite, registry.profile_for(suite, profile), tuple(backends) if backends else None, threads
+        suite, registry.profile_for(suite, profile), tuple(backends) if backends else None, threads, options
     )
 
 
@@ -93,7 +100,7 @@ def _new_output(args: argparse.Namespace, choice: RunChoice) -> Path:
 
 def _plan(choice: RunChoice, repeats: int | None) -> list[Cell]:
     backends = list(choice.backends) if choice.backends is not None else None
-    planned = build_plan(choice.suite, choice.profile, backends, repeats)
+    planned = build_plan(choice.suite, choice.profile, backends, repeats, dict(choice.options))
     if not planned:
         raise UsageError(
             f"none of the backends {choice.backends_text} runs a workload of suite {choice.suite!r}"
@@ -180,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
         threads=choice.threads,
         ray_address=prepared.ray_address,
         backends=choice.backends_text,
+        options=choice.options_text,
     )
     interrupted = False
     try:

@@ -33,6 +33,7 @@ GATED_METRICS: dict[str, tuple[str, bool]] = {
     "atari": ("steps_per_s", True),
     "multi-agent": ("step_ms", False),
     "training": ("round_ms", False),
+    "training-return": ("time_to_return_s", False),
 }
 """workload -> (metric, whether it is a rate): rates are inverted so every ratio is a time ratio."""
 PAIRS = (
@@ -75,8 +76,15 @@ class Verdict:
     """False for a baseline case this run did not measure (it fails unless missing cases are allowed)."""
 
 
+def _blank(value: object) -> bool:
+    """A parameter a row does not use: empty in a CSV, None in rows fresh from the runner (0 is a value)."""
+    return value is None or value == ""
+
+
 def _point(row: dict[str, str]) -> str:
-    params = ",".join(f"{k[6:]}={v}" for k, v in sorted(row.items()) if k.startswith("param_") and v)
+    params = ",".join(
+        f"{k[6:]}={v}" for k, v in sorted(row.items()) if k.startswith("param_") and not _blank(v)
+    )
     return f"{row['workload']}[{params}]"
 
 
@@ -87,7 +95,7 @@ def measured_cases(rows: Iterable[dict[str, str]]) -> dict[str, Case]:
     absent: dict[tuple[str, str], str] = {}
     for row in rows:
         gated = GATED_METRICS.get(row["workload"])
-        if gated is None or any(row.get(f"param_{name}") for name in SERIES_PARAMS):
+        if gated is None or not all(_blank(row.get(f"param_{name}")) for name in SERIES_PARAMS):
             continue
         metric, is_rate = gated
         key = (_point(row), row["backend"])

@@ -10,7 +10,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from workloads.base import BadOption
+
 from . import registry
+from .errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -55,16 +58,39 @@ def cell_key(workload: str, params: dict[str, Any], backend: str) -> str:
 
 
 def build_plan(
-    suite: str, profile: str | None, backends: list[str] | None, repeats: int | None
+    suite: str,
+    profile: str | None,
+    backends: list[str] | None,
+    repeats: int | None,
+    options: dict[str, str] | None = None,
 ) -> list[Cell]:
     """Cells in run order; ``repeats`` None means each workload's default for the profile, ``profile``
-    None the default profile (``registry.profile_for``)."""
+    None the default profile (``registry.profile_for``).
+
+    ``options`` (``--set NAME=VALUE``) are applied to every grid point of each workload of the suite
+    that takes them; a name no such workload takes, or a bad value, is a UsageError. Points that the
+    options make equal run once.
+    """
     grid_profile = registry.profile_for(suite, profile)
+    options = options or {}
+    workloads = [registry.WORKLOADS[name] for name in registry.SUITES[suite]]
+    unknown = sorted(set(options) - {name for w in workloads for name in w.options})
+    if unknown:
+        takers = sorted({name for w in workloads for name in w.options})
+        hint = f"options: {', '.join(takers)}" if takers else "its workloads take no options"
+        raise UsageError(f"--set {unknown[0]}: no workload of suite {suite!r} takes it ({hint})")
     points: list[tuple[str, str, list[str], int]] = []
-    for workload_name in registry.SUITES[suite]:
-        workload = registry.WORKLOADS[workload_name]
+    for workload in workloads:
+        workload_name = workload.name
         eligible = [b for b in registry.backends_for(workload) if backends is None or b in backends]
-        for params in workload.grid(grid_profile):
+        mine = {name: value for name, value in options.items() if name in workload.options}
+        grid = workload.grid(grid_profile)
+        try:
+            grid = [workload.with_options(params, mine) for params in grid] if mine else grid
+        except BadOption as error:
+            raise UsageError(f"--set: {error}") from None
+        unique = list({json.dumps(params, sort_keys=True): params for params in grid}.values())
+        for params in unique:
             names = [
                 b
                 for b in eligible

@@ -16,6 +16,7 @@ from workloads.micro import Micro
 from workloads.multi_agent import MultiAgent
 from workloads.sampling import AtariSampling, GymSampling
 from workloads.training import Training
+from workloads.training_return import TrainingReturn
 
 from . import interpreters
 from .errors import UsageError
@@ -37,7 +38,16 @@ BACKENDS: dict[str, type[Backend]] = {
 }
 
 WORKLOADS: dict[str, Workload] = {
-    w.name: w for w in (Collectives(), Micro(), GymSampling(), AtariSampling(), MultiAgent(), Training())
+    w.name: w
+    for w in (
+        Collectives(),
+        Micro(),
+        GymSampling(),
+        AtariSampling(),
+        MultiAgent(),
+        Training(),
+        TrainingReturn(),
+    )
 }
 
 SUITES: dict[str, list[str]] = {
@@ -46,9 +56,10 @@ SUITES: dict[str, list[str]] = {
     "gym": ["gym"],
     "atari": ["atari"],
     "multi-agent": ["multi-agent"],
-    "training": ["training"],
+    "training": ["training", "training-return"],
+    "training-return": ["training-return"],
 }
-SUITES["all"] = ["collectives", "micro", "gym", "atari", "multi-agent", "training"]
+SUITES["all"] = ["collectives", "micro", "gym", "atari", "multi-agent", "training", "training-return"]
 SUITES["smoke"] = list(SUITES["all"])
 """``smoke`` runs every workload of ``all`` at its smoke-profile sizes, in seconds."""
 

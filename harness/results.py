@@ -49,6 +49,13 @@ PARAM_NAMES = [
     "episode",
     "program",
     "size",
+    "seed",
+    "target",
+    "grad_steps",
+    "target_every",
+    "lr",
+    "max_env_steps",
+    "env_steps",
 ]
 PARAM_COLUMNS = [f"param_{name}" for name in PARAM_NAMES]
 CELL_COLUMNS = [
@@ -56,6 +63,7 @@ CELL_COLUMNS = [
     "profile",
     "run_backends",
     "run_threads",
+    "run_options",
     "rounds",
     "warmup",
     "work",

@@ -1,7 +1,8 @@
 """What ``run --resume`` may continue: a file of this harness version, and cells of the run it holds.
 
-A results file holds one run: one suite, one profile, one choice of backends and reactor threads,
-recorded in every row (``suite``, ``profile``, ``run_backends``, ``run_threads``). Resuming it with
+A results file holds one run: one suite, one profile, one choice of backends, reactor threads and
+workload options (``--set``), recorded in every row (``suite``, ``profile``, ``run_backends``,
+``run_threads``, ``run_options``). Resuming it with
 other settings would mix measurements of different sizes or configurations under one run id, so a
 resume may only run cells of that run's plan (all of them, or a subset: fewer backends, one suite of
 ``all``) with the same profile and threads; more repeats than the run had are allowed.
@@ -18,6 +19,7 @@ from .plan import build_plan
 
 ALL_BACKENDS = "all"
 """``run_backends`` of a run that did not name its backends: every backend that applies."""
+OPTION_SEPARATOR = ";"
 
 
 @dataclass(frozen=True)
@@ -29,15 +31,22 @@ class RunChoice:
     backends: tuple[str, ...] | None
     """None: every backend that applies."""
     threads: int
+    options: tuple[tuple[str, str], ...] = ()
+    """``--set NAME=VALUE`` options, sorted by name."""
 
     @property
     def backends_text(self) -> str:
         return ",".join(self.backends) if self.backends is not None else ALL_BACKENDS
 
+    @property
+    def options_text(self) -> str:
+        return OPTION_SEPARATOR.join(f"{name}={value}" for name, value in self.options)
+
     def describe(self) -> str:
+        options = f", options {self.options_text}" if self.options else ""
         return (
             f"suite {self.suite!r}, profile {self.profile!r}, backends {self.backends_text}, "
-            f"threads {self.threads}"
+            f"threads {self.threads}{options}"
         )
 
 
@@ -63,14 +72,17 @@ def header_difference(header: list[str], expected: list[str]) -> str | None:
 
 def recorded_choice(rows: list[dict[str, str]], path: Path) -> RunChoice:
     """The settings of the run a file holds; a file mixing several runs cannot be resumed."""
-    suite, profile, backends, threads, _ = (
-        _single(rows, column, path)
-        for column in ("suite", "profile", "run_backends", "run_threads", "run_id")
-    )
+    columns = ("suite", "profile", "run_backends", "run_threads", "run_options", "run_id")
+    suite, profile, backends, threads, options, _ = (_single(rows, column, path) for column in columns)
     if not threads.isdigit() or suite not in registry.SUITES:
         raise UsageError(f"--resume {path}: its rows do not record a run of this version (suite {suite!r})")
+    pairs = [item.partition("=") for item in options.split(OPTION_SEPARATOR) if item]
     return RunChoice(
-        suite, profile, None if backends == ALL_BACKENDS else tuple(backends.split(",")), int(threads)
+        suite,
+        profile,
+        None if backends == ALL_BACKENDS else tuple(backends.split(",")),
+        int(threads),
+        tuple((name, value) for name, _, value in pairs),
     )
 
 
@@ -88,6 +100,8 @@ def check_resumable(path: Path, recorded: RunChoice, requested: RunChoice) -> No
         differences.append(f"profile {requested.profile!r} is not the run's {recorded.profile!r}")
     if requested.threads != recorded.threads:
         differences.append(f"--threads {requested.threads} is not the run's {recorded.threads}")
+    if requested.options != recorded.options:
+        differences.append(f"--set {requested.options_text or '(none)'} is not the run's")
     if not differences:
         run_cells = _cell_keys(recorded)
         outside = [key for key in _cell_keys(requested) if key not in run_cells]
@@ -103,4 +117,5 @@ def check_resumable(path: Path, recorded: RunChoice, requested: RunChoice) -> No
 
 def _cell_keys(choice: RunChoice) -> set[str]:
     backends = list(choice.backends) if choice.backends is not None else None
-    return {cell.key for cell in build_plan(choice.suite, choice.profile, backends, 1)}
+    plan = build_plan(choice.suite, choice.profile, backends, 1, dict(choice.options))
+    return {cell.key for cell in plan}

@@ -43,6 +43,8 @@ class RunSettings:
     ray_address: str | None = None
     backends: str = "all"
     """The run's choice of backends as recorded in ``run_backends`` (``harness.resume``)."""
+    options: str = ""
+    """The run's ``--set`` options as recorded in ``run_options``."""
     started_utc: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
@@ -199,6 +201,7 @@ def _outcome(
         "profile": cell.profile,
         "run_backends": settings.backends,
         "run_threads": settings.threads,
+        "run_options": settings.options,
         "status": status,
         "error": error,
         "rounds": result.get("rounds"),
@@ -222,10 +225,11 @@ def _outcome(
             rows.append({**common, "metric": metric, "value": value, "unit": unit})
         if "startup_s" in result:
             rows.append({**common, "metric": "startup_s", "value": result["startup_s"], "unit": "s"})
-        for at, metric, value, unit in result.get("series", []):
-            point = {f"param_{k}": v for k, v in at.items()}
-            rows.append({**common, **point, "metric": metric, "value": value, "unit": unit})
     else:
         for metric, unit in workload.metrics_for(cell.params):
             rows.append({**common, "metric": metric, "value": None, "unit": unit})
+    # a failed cell may still have a curve (a training that missed its target): it shows why
+    for at, metric, value, unit in result.get("series", []):
+        point = {f"param_{k}": v for k, v in at.items()}
+        rows.append({**common, **point, "metric": metric, "value": value, "unit": unit})
     return CellOutcome(cell, status, error, rows, wall)

@@ -13,10 +13,14 @@ from typing import Any, ClassVar
 from backends.base import Backend, WorkerFactory
 
 PROFILES = ("smoke", "quick", "paper")
-SERIES_PARAMS = ("round", "episode")
+SERIES_PARAMS = ("round", "episode", "env_steps")
 """Parameters that place a row on a curve inside a cell (``Measurement.series``), not a cell of its own."""
 
 Params = dict[str, Any]
+
+
+class BadOption(ValueError):
+    """An option the user set for a workload is unknown or out of range (the CLI: one line, exit 2)."""
 
 
 @dataclass
@@ -44,6 +48,16 @@ class Measurement:
         self.series.append((at, metric, float(value), unit))
 
 
+class MeasurementFailed(Exception):
+    """The cell ran, and what it measured is a failure (a training that diverged or missed its
+    target): the harness records the cell as ``error`` with this one-line message and keeps the
+    curve in ``measurement.series``, so a failed run is never a silent ok and still shows why."""
+
+    def __init__(self, message: str, measurement: Measurement):
+        super().__init__(message)
+        self.measurement = measurement
+
+
 class Workload(abc.ABC):
     """An experiment family: a parameter grid per profile and a measurement per cell."""
 
@@ -56,10 +70,17 @@ class Workload(abc.ABC):
     """Default repeats per profile (``--repeats`` overrides them for every workload)."""
     metrics: ClassVar[tuple[tuple[str, str], ...]]
     """(metric, unit) pairs every successful cell reports."""
+    options: ClassVar[tuple[str, ...]] = ()
+    """Parameters a user may set on every point of the grid (``harness run --set NAME=VALUE``)."""
 
     @abc.abstractmethod
     def grid(self, profile: str) -> list[Params]:
         """Parameter points for a profile, in the order they should run."""
+
+    def with_options(self, params: Params, options: dict[str, str]) -> Params:
+        """``params`` with the user's ``options`` (names from ``options``) applied and validated;
+        raises BadOption with a one-line reason for a value out of range."""
+        return {**params, **options}
 
     def metrics_for(self, params: Params) -> tuple[tuple[str, str], ...]:
         """The (metric, unit) pairs a cell at ``params`` reports (rows of a failed cell use them)."""

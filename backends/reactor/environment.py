@@ -3,7 +3,8 @@
 Two ways to execute. ``run()`` is Lingua Franca's: start, process tags until stop, timeout or no more
 events, run shutdown reactions. ``start()`` / ``run_until_idle()`` / ``stop()`` let a host program
 (such as a benchmark harness) inject events through physical actions and process the resulting tags
-on its own thread, one round at a time.
+on its own thread, one round at a time; ``run_until(t)`` lets it advance logical time instead, one
+period of a timer at a time.
 """
 
 from __future__ import annotations
@@ -138,6 +139,16 @@ class Environment:
     def run_until_idle(self) -> None:
         """Processes tags until no event is pending (for a host that drives rounds)."""
         self._scheduler.run(until_idle=True)
+
+    def run_until(self, time: int) -> None:
+        """Processes every tag at logical time <= ``time`` (ns), then returns; later events stay queued.
+
+        For a host that advances logical time itself, e.g. one round per period of a timer, so that
+        a delayed connection of one period carries a value into the next round. Unlike
+        ``run_until_idle`` it returns while periodic timers still have events pending (start such a
+        program with ``start(process_startup=False)``, then ``run_until(0)`` for the startup tag).
+        """
+        self._scheduler.run(until_idle=True, horizon=time)
 
     def stop(self) -> None:
         """Ends a driven program: processes the stop tag with shutdown reactions; idempotent."""

@@ -127,10 +127,11 @@ class Scheduler:
         for timer in self._timers:
             self.push_event((timer.offset, 0), timer, None)
 
-    def run(self, *, until_idle: bool) -> None:
-        """Processes tags until the program ends, or (``until_idle``) until no event is pending."""
+    def run(self, *, until_idle: bool, horizon: int | None = None) -> None:
+        """Processes tags until the program ends, or (``until_idle``) until no event is pending, or
+        (``horizon``) until the next tag lies after logical time ``horizon``."""
         while not self._finished:
-            step = self._next_tag(until_idle)
+            step = self._next_tag(until_idle, horizon)
             if step is None:
                 return
             self._process(*step)
@@ -140,7 +141,7 @@ class Scheduler:
             self._pool.close()
             self._pool = None
 
-    def _next_tag(self, until_idle: bool) -> tuple[Tag, list[tuple[Any, Any]]] | None:
+    def _next_tag(self, until_idle: bool, horizon: int | None) -> tuple[Tag, list[tuple[Any, Any]]] | None:
         with self._lock:
             queue = self._queue
             while True:
@@ -158,6 +159,8 @@ class Scheduler:
                 else:
                     self._stop_tag = (self.tag[0], self.tag[1] + 1)
                     continue
+                if horizon is not None and target[0] > horizon:
+                    return None
                 if not self._fast:
                     remaining = target[0] - (time.monotonic_ns() - self._start_ns)
                     if remaining > 0:

@@ -261,3 +261,15 @@ def test_report_counts_a_resumed_cell_by_its_final_outcome(tmp_path: Path, capsy
     report = tmp_path / "R.md"
     assert main(["report", str(results), "--out", str(report)]) == 0
     assert "Cells by final outcome: ok 4." in report.read_text()
+
+
+def test_resume_with_other_workload_options_is_refused(tmp_path: Path, capsys):
+    """``--set`` changes the cells' parameters: a run with target=50 is not one with target=60."""
+    recorded = {"suite": "training-return", "profile": "smoke", "run_backends": "sequential",
+                "run_threads": 2, "run_options": "target=50"}  # fmt: skip
+    results = write_results(tmp_path / "run.csv", [row(**recorded, workload="training-return")])
+    before = results.read_bytes()
+    assert main(["run", "--resume", str(results), "--set", "target=60"]) == 2
+    err = _error(capsys)
+    assert "options target=50" in err and "--set target=60 is not the run's" in err
+    assert results.read_bytes() == before

@@ -45,9 +45,18 @@ def test_smoke_suite_end_to_end(cli, tmp_path: Path):
         digests = {r["backend"]: r["result_digest"] for r in rows if r["workload"] == workload}
         assert set(digests) == {"sequential", "reactor", "ray", "ray-compiled", "xronos"}
         assert len(set(digests.values())) == 1 and "" not in digests.values(), digests
-    curve = {(r["backend"], r["param_round"]) for r in rows if r["metric"] == "loss"}
+    training = [r for r in rows if r["workload"] == "training"]
+    curve = {(r["backend"], r["param_round"]) for r in training if r["metric"] == "loss"}
     groups = ("sequential", "reactor", "ray", "ray-compiled", "xronos")
     assert curve == {(b, str(n)) for b in groups for n in range(1, 5)}
+    for variant in ("sync", "pipelined"):  # training that learns: the same run on every backend
+        learned = [r for r in rows if r["workload"] == "training-return" and r["param_variant"] == variant]
+        arrivals = {
+            (r["backend"], r["result_digest"], r["value"])
+            for r in learned
+            if r["metric"] == "rounds_to_return"
+        }
+        assert {b for b, _, _ in arrivals} == set(groups) and len({(d, v) for _, d, v in arrivals}) == 1
     polling = {r["idle_cpu_util"] != "" for r in rows if r["backend"] == "ray-compiled"}
     assert polling == {True} and {r["idle_cpu_util"] for r in rows if r["backend"] == "ray"} == {""}
     assert {r["param_episode"] for r in rows if r["metric"] == "cumulative_s"} == {"1", "2"}

@@ -83,7 +83,7 @@ def test_list_counts_cells_and_estimates_their_duration(cli):
     assert "estimate of their duration from the reference runs" in lines[0]
     header = lines[1].split()
     assert header[:4] == ["suite", "smoke", "profile", "quick"]
-    suites = {line.split()[0]: line for line in lines[2:10]}
+    suites = {line.split()[0]: line for line in lines[2 : lines.index("")]}
     smoke = len(build_plan("smoke", None, None, None))
     assert re.search(rf"\b{smoke} cells, ~\d+ (s|min)\b", suites["smoke"]), suites["smoke"]  # smoke reference
     assert re.search(r"\d+ cells, ~\d+ min", suites["all"]), suites["all"]

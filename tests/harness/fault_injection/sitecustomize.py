@@ -10,6 +10,7 @@ the variables below decide what it changes in that process. Nothing happens when
 - ``HARNESS_FAULT_REACTOR_FAIL_AT``: the Nth reactor host reaction of a process raises ``RuntimeError``
 - ``HARNESS_FAULT_AVAILABLE_BYTES``: ``psutil.virtual_memory().available`` reports this many bytes
 - ``HARNESS_FAULT_NONFINITE_METRIC``: a workload that measures this metric records ``inf`` instead
+- ``HARNESS_FAULT_REACTOR_ROLLOUT_DELAY_S``: a reactor pipeline's rollout reaction sleeps this long
 """
 
 from __future__ import annotations
@@ -62,6 +63,19 @@ def _patch_reactor_calls(seconds: float, fail_at: int) -> None:
     reactor_backend._Host.call = call
 
 
+def _delay_reactor_rollouts(seconds: float) -> None:
+    from backends import reactor_backend
+
+    original = reactor_backend._Rollout.collect
+
+    @functools.wraps(original)
+    def collect(self):
+        time.sleep(seconds)
+        return original(self)
+
+    reactor_backend._Rollout.collect = collect
+
+
 def _fake_available_memory(available: int) -> None:
     import psutil
 
@@ -97,6 +111,8 @@ def _install() -> None:
             float(env.get("HARNESS_FAULT_REACTOR_CALL_DELAY_S") or 0),
             int(env.get("HARNESS_FAULT_REACTOR_FAIL_AT") or 0),
         )
+    if env.get("HARNESS_FAULT_REACTOR_ROLLOUT_DELAY_S"):
+        _delay_reactor_rollouts(float(env["HARNESS_FAULT_REACTOR_ROLLOUT_DELAY_S"]))
     if env.get("HARNESS_FAULT_AVAILABLE_BYTES"):
         _fake_available_memory(int(env["HARNESS_FAULT_AVAILABLE_BYTES"]))
     if env.get("HARNESS_FAULT_NONFINITE_METRIC"):
