@@ -54,12 +54,16 @@ def _workloads() -> list[str]:
     lines = ["Workloads (parameter grid per profile):"]
     for workload in registry.WORKLOADS.values():
         runs_on = ", ".join(registry.backends_for(workload))
-        lines.append(f"  {workload.name}: {workload.description}")
+        lines.append(
+            f"  {workload.name} (from {registry.ORIGINS[workload.name].origin}): {workload.description}"
+        )
         lines.append(f"    metrics: {', '.join(m for m, _ in workload.metrics)}; backends: {runs_on}")
         for profile in PROFILES:
             grid = workload.grid(profile)
             lines.append(f"    {profile} ({_plural(len(grid), 'point')}):")
             lines += ["      " + " ".join(f"{k}={v}" for k, v in params.items()) for params in grid]
+    for name, plugin in registry.BROKEN_WORKLOADS.items():
+        lines.append(f"  {name} (from {plugin.origin}): unavailable, {plugin.error}")
     return lines
 
 
@@ -70,10 +74,10 @@ def _backends() -> list[str]:
         state = "available" if reason is None else "unavailable"
         if reason is None and cls.interpreter is not None:
             state += f" (cells run under {interpreters.executable(cls.interpreter)})"
-        rows.append([name, state, cls.description])
+        rows.append([name, state, registry.ORIGINS[name].origin, cls.description])
         if reason:
-            rows.append(["", "", f"why: {reason}"])
-    return ["Backends:", *_table([["backend", "here", "what it is"], *rows])]
+            rows.append(["", "", "", f"why: {reason}"])
+    return ["Backends:", *_table([["backend", "here", "from", "what it is"], *rows])]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -65,7 +65,8 @@ def build_plan(
     options: dict[str, str] | None = None,
 ) -> list[Cell]:
     """Cells in run order; ``repeats`` None means each workload's default for the profile, ``profile``
-    None the default profile (``registry.profile_for``).
+    None the default profile (``registry.profile_for``). Backends come in the order ``backends``
+    names them, or the registry's (built-ins first, each distribution's in name order).
 
     ``options`` (``--set NAME=VALUE``) are applied to every grid point of each workload of the suite
     that takes them; a name no such workload takes, or a bad value, is a UsageError. Points that the
@@ -82,7 +83,8 @@ def build_plan(
     points: list[tuple[str, str, list[str], int]] = []
     for workload in workloads:
         workload_name = workload.name
-        eligible = [b for b in registry.backends_for(workload) if backends is None or b in backends]
+        runs_on = registry.backends_for(workload)
+        eligible = runs_on if backends is None else [b for b in backends if b in runs_on]
         mine = {name: value for name, value in options.items() if name in workload.options}
         grid = workload.grid(grid_profile)
         try:

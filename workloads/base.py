@@ -63,6 +63,10 @@ class Workload(abc.ABC):
 
     name: ClassVar[str]
     suite: ClassVar[str]
+    """The suite named after this workload's experiment (``run --suite``); ``all`` and ``smoke`` hold
+    every workload."""
+    also_in: ClassVar[tuple[str, ...]] = ()
+    """Further suites the workload belongs to (its experiment is part of another one's figure)."""
     description: ClassVar[str]
     operations: ClassVar[frozenset[str]] = frozenset({"call_all"})
     """Backend operations this workload can be measured with (a backend needs one of them)."""

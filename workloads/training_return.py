@@ -67,7 +67,8 @@ def pipeline_spec(recipe: recipes.Recipe, variant: str) -> PipelineSpec:
 
 class TrainingReturn(Workload):
     name = "training-return"
-    suite = "training"
+    suite = "training-return"
+    also_in = ("training",)
     description = (
         "Double DQN on CartPole-v1 until the mean of the last 20 episodes reaches the target, "
         "variants sync and pipelined (16 rollouts x 16 steps, 64 gradient steps per round)"
