@@ -88,6 +88,27 @@ class PipelineSpec:
         return self.variant == "pipelined"
 
 
+def error_line(error: BaseException) -> str:
+    """``Type: first line of the message``: how an error is named in one line (a CSV cell, a message)."""
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+class WorkerFailed(Exception):
+    """A worker's method raised, or its process died: the one error a backend raises for it, naming
+    the worker by index, whatever the framework's own exception looked like (a Ray task error, a
+    reaction failure), so that a user, the harness and the conformance kit can tell who failed."""
+
+    def __init__(self, index: int, error: BaseException | str):
+        self.index = index
+        super().__init__(f"worker {index}: {error if isinstance(error, str) else error_line(error)}")
+
+
+class ClusterAddressError(Exception):
+    """An address of an existing cluster that cannot be used (malformed, nothing answers, not the
+    framework's protocol): the harness reports it in one line before any cell runs."""
+
+
 class BackendUnavailable(Exception):
     """The backend cannot run here (a missing optional package); the reason is shown to the user."""
 
@@ -101,7 +122,8 @@ class BackendOptions:
     """Settings shared by all backends; each backend uses the ones that apply to it."""
 
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
-    ray_address: str | None = None
+    cluster_address: str | None = None
+    """An existing cluster to run on (the backend's ``cluster_option``), else None: a private one."""
     scratch_dir: str | None = None
     """A private folder of the cell, removed with it: where a framework keeps its temporary files
     (Ray's session folders) instead of a shared, world-writable one that nobody removes."""
@@ -124,8 +146,11 @@ class Backend(abc.ABC):
     """Its workers burn CPU while waiting (Compiled Graphs' channel polling): the harness then also
     measures ``idle_cpu_util`` over an idle window after the measured rounds."""
     cluster_option: ClassVar[str | None] = None
-    """The ``BackendOptions`` field that points this backend at an existing cluster (``"ray_address"``),
-    or None: the harness checks such an address before a run only when a backend that uses it runs."""
+    """The ``run`` option that points this backend at an existing cluster (``"ray-address"`` becomes
+    ``--ray-address``), or None; backends may share one. The address reaches the backend as
+    ``BackendOptions.cluster_address``."""
+    cluster_variable: ClassVar[str | None] = None
+    """The environment variable the option defaults to (``RAY_ADDRESS``), as the framework's own."""
     interpreter: ClassVar[str | None] = None
     """None: cells run under the harness's own interpreter. Otherwise the name of another one the
     harness starts the cell with (``"free-threaded"``); ``availability`` is then asked in that process."""
@@ -139,13 +164,22 @@ class Backend(abc.ABC):
         """None when the backend can run here, else a one-line reason (never raises)."""
         return None
 
+    @classmethod
+    def check_cluster(cls, address: str, origin: str) -> list[str]:
+        """Checks a ``cluster_option`` address before any cell runs; raises ``ClusterAddressError``
+        (its message starting with ``origin``) when it cannot be used, returns warnings otherwise.
+        Only called when a backend of this cluster option is about to run."""
+        return []
+
     @abc.abstractmethod
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
         """Creates the workers, each from ``factory(index)`` inside the execution context."""
 
     @abc.abstractmethod
     def call_all(self, method: str, arg: Any = None) -> list[Any]:
-        """Every worker runs ``worker.<method>(arg)``; returns the results in worker-index order."""
+        """Every worker runs ``worker.<method>(arg)``; returns the results in worker-index order.
+
+        A worker that raises (or dies) makes it raise one ``WorkerFailed`` naming that worker."""
 
     def broadcast(self, payload: Any, method: str = "receive") -> None:
         """Every worker receives ``payload``; returns once all have it."""

@@ -12,9 +12,18 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from .base import Backend, BackendUnavailable, PipelineSpec, WorkerFactory, missing_package
+from .base import (
+    Backend,
+    BackendUnavailable,
+    PipelineSpec,
+    WorkerFactory,
+    WorkerFailed,
+    error_line,
+    missing_package,
+)
 
 INLINE_LIMIT_BYTES = 100 * 1024
 """Ray inlines arguments below about 100 KiB; above it a shared argument is put once."""
@@ -40,6 +49,22 @@ def _loopback_only() -> None:
         ray_constants.ENABLE_RAY_CLUSTER = False
 
 
+@dataclass(frozen=True)
+class Raised:
+    """A worker's exception in one line, returned in its place among the results."""
+
+    error: str
+
+
+def worker_failure(index: int, error: BaseException) -> WorkerFailed:
+    """``WorkerFailed`` for a Ray error: a task error names the worker's own exception, not Ray's
+    wrapper (whose message starts with the actor's process title)."""
+    cause = getattr(error, "cause", None)
+    failed = WorkerFailed(index, cause if isinstance(cause, BaseException) else error)
+    failed.__cause__ = error
+    return failed
+
+
 class _Host:
     """The actor body: owns one worker built inside the actor process."""
 
@@ -56,8 +81,12 @@ class _Host:
         return getattr(self.worker, method)(arg)
 
     def call_packed(self, command: tuple[str, Any]) -> Any:
-        """``call`` with one argument: a compiled graph's input node is a single value."""
-        return self.call(*command)
+        """``call`` with one argument (a compiled graph's input node is a single value); a worker's
+        exception is returned as ``Raised``, so that the graph's results still say whose it was."""
+        try:
+            return self.call(*command)
+        except Exception as error:
+            return Raised(error_line(error))
 
     def call_with_list(self, method: str, *args: Any) -> Any:
         """Ray resolves refs passed as top-level arguments, so a list of upstream results is sent this way."""
@@ -68,11 +97,18 @@ class RayBackend(Backend):
     name = "ray"
     description = "Ray Core actors, one per worker (private local instance, loopback, no dashboard)"
     operations = frozenset({"call_all", "pipeline"})
-    cluster_option = "ray_address"
+    cluster_option = "ray-address"
+    cluster_variable = "RAY_ADDRESS"
 
     @classmethod
     def availability(cls) -> str | None:
         return missing_package("ray", "ray==2.60.*")
+
+    @classmethod
+    def check_cluster(cls, address: str, origin: str) -> list[str]:
+        from .ray_cluster import check_cluster
+
+        return check_cluster(address, origin)
 
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
         self.n_workers = n_workers
@@ -82,15 +118,15 @@ class RayBackend(Backend):
     def _init(self, n_actors: int) -> None:
         if self.availability():
             raise BackendUnavailable(self.availability())
-        if not self.options.ray_address:
+        if not self.options.cluster_address:
             _loopback_only()
         import ray
 
         self._ray = ray
         cpus = os.cpu_count() or 1
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-        if self.options.ray_address:
-            ray.init(address=self.options.ray_address, log_to_driver=False, configure_logging=False)
+        if self.options.cluster_address:
+            ray.init(address=self.options.cluster_address, log_to_driver=False, configure_logging=False)
         else:
             scratch = self.options.scratch_dir
             ray.init(
@@ -117,7 +153,23 @@ class RayBackend(Backend):
         ray = self._ray
         if payload_bytes(arg) >= INLINE_LIMIT_BYTES:
             arg = ray.put(arg)
-        return ray.get([actor.call.remote(method, arg) for actor in self._actors])
+        refs = [actor.call.remote(method, arg) for actor in self._actors]
+        try:
+            return ray.get(refs)
+        except Exception as error:
+            failed = self._failed_worker(refs)
+            if failed is None:
+                raise
+            raise failed from error
+
+    def _failed_worker(self, refs: list[Any]) -> WorkerFailed | None:
+        """The first worker (in worker order) whose call failed, as one error naming it."""
+        for index, ref in enumerate(refs):
+            try:
+                self._ray.get(ref)
+            except Exception as error:
+                return worker_failure(index, error)
+        return None
 
     def start_pipeline(self, spec: PipelineSpec) -> None:
         """Rollout actors, a replay actor and a learner actor; all of them must be running."""
@@ -160,7 +212,7 @@ class RayBackend(Backend):
     def describe(self) -> dict[str, Any]:
         return {
             "threads": 1,
-            "ray_address": self.options.ray_address or "local",
+            "cluster_address": self.options.cluster_address or "local",
             "ray_num_cpus_per_actor": getattr(self, "_per_actor_cpus", None),
             "worker_nodes": ",".join(node[:8] for node in getattr(self, "nodes", [])),
         }

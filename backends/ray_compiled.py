@@ -15,8 +15,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .base import PipelineSpec, WorkerFactory
-from .ray_backend import RayBackend, payload_bytes
+from .base import PipelineSpec, WorkerFactory, WorkerFailed
+from .ray_backend import Raised, RayBackend, payload_bytes
 
 CHANNEL_MARGIN_BYTES = 64 * 1024
 MIN_BUFFER_BYTES = 1024 * 1024
@@ -48,7 +48,11 @@ class RayCompiledBackend(RayBackend):
         needed = max(payload_bytes(arg), MIN_BUFFER_BYTES) + CHANNEL_MARGIN_BYTES
         if self._graph is None or needed > self._buffer_bytes:
             self._compile(needed)
-        return list(self._ray.get(self._graph.execute((method, arg))))
+        results = list(self._ray.get(self._graph.execute((method, arg))))
+        for index, result in enumerate(results):
+            if isinstance(result, Raised):
+                raise WorkerFailed(index, result.error)
+        return results
 
     def start_pipeline(self, spec: PipelineSpec) -> None:
         """rollouts -> replay -> learner as one compiled graph; the weights come back through the driver.

@@ -1,6 +1,6 @@
-"""``python -m harness.ray_probe HOST:PORT``: asks a Ray GCS for its cluster id, in a process of its own.
+"""``python -m backends.ray_probe HOST:PORT``: asks a Ray GCS for its cluster id, in a process of its own.
 
-Run by ``harness.ray_address`` with a deadline, so that a listener that is not Ray (which Ray's
+Run by ``backends.ray_cluster`` with a deadline, so that a listener that is not Ray (which Ray's
 client would wait on for 40 s) costs seconds, and Ray's client threads never live in the harness's
 own process. Prints one line: ``ray`` when a GCS answered (an authentication refusal is an answer:
 only a GCS asks for Ray's token), else ``not ray: <reason>``.

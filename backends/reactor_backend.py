@@ -24,12 +24,15 @@ threads run it beside the rollouts (in parallel where the GIL allows: on free-th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
-from .base import Backend, OperationNotSupported, PipelineSpec, WorkerFactory
-from .reactor import Environment, Reactor, bench, msec
+from .base import Backend, OperationNotSupported, PipelineSpec, WorkerFactory, WorkerFailed
+from .reactor import Environment, ReactionFailed, Reactor, bench, msec
 
+HOST_NAME = re.compile(r"host\[(\d+)\]")
+"""The name a worker's reactor has in the bank (``env.bank(_Host, n, "host")``): its index."""
 ROUND_NS = msec(1)
 """One pipeline round per logical millisecond (any period would do: the program runs in fast mode)."""
 
@@ -157,7 +160,13 @@ class ReactorBackend(Backend):
         """One tag: the driver broadcasts ``command`` and gathers the replies in worker order."""
         driver = self._driver
         driver.command.schedule(command)
-        self._env.run_until_idle()
+        try:
+            self._env.run_until_idle()
+        except ReactionFailed as error:
+            host = HOST_NAME.fullmatch(error.reactor)
+            if host is None:
+                raise
+            raise WorkerFailed(int(host.group(1)), error) from error
         results, driver.results = driver.results, None
         if results is None:
             raise RuntimeError(f"reactor round for {what!r} ended without gathering replies")

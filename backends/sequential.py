@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Backend, PipelineSpec, WorkerFactory
+from .base import Backend, PipelineSpec, WorkerFactory, WorkerFailed
 
 
 class SequentialBackend(Backend):
@@ -17,7 +17,13 @@ class SequentialBackend(Backend):
         self._workers = [factory(i) for i in range(n_workers)]
 
     def call_all(self, method: str, arg: Any = None) -> list[Any]:
-        return [getattr(worker, method)(arg) for worker in self._workers]
+        results = []
+        for index, worker in enumerate(self._workers):
+            try:
+                results.append(getattr(worker, method)(arg))
+            except Exception as error:
+                raise WorkerFailed(index, error) from error
+        return results
 
     def start_pipeline(self, spec: PipelineSpec) -> None:
         self.start(spec.rollout, spec.n_rollouts)

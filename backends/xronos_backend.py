@@ -46,7 +46,7 @@ class XronosBackend(Backend):
         program.start()
 
     def pipeline_round(self) -> Any:
-        return self._driven.round(True)[0]
+        return self._driven.round(True, workers=False)[0]
 
     def micro(self, program: str, size: int, workers: int) -> float:
         if workers != 1:

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
+from .base import WorkerFailed
 from .xronos_micro import _new_environment, _require_xronos
 
 TAG_STEP = datetime.timedelta(microseconds=1)
@@ -308,8 +309,11 @@ class DrivenProgram:
         except BaseException as error:
             self._crash = error
 
-    def round(self, command: Any) -> list[Any]:
-        """Runs one tag with ``command`` broadcast; returns the gathered values in worker order."""
+    def round(self, command: Any, workers: bool = True) -> list[Any]:
+        """Runs one tag with ``command`` broadcast; returns the gathered values in worker order.
+
+        A failure among them is raised: as ``WorkerFailed`` naming the worker when the values are a
+        worker group's replies, as the stage's own error when it is the pipeline's one report."""
         self.commands.put(command)
         while True:
             try:
@@ -318,8 +322,10 @@ class DrivenProgram:
             except queue.Empty:
                 if self._thread is None or not self._thread.is_alive():
                     raise RuntimeError(f"the xronos program stopped: {self._crash!r}") from self._crash
-        for value in values:
+        for index, value in enumerate(values):
             if isinstance(value, _Failure):
+                if workers:
+                    raise WorkerFailed(index, value.error) from value.error
                 raise value.error
         return values
 

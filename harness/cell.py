@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from backends.base import BackendOptions, BackendUnavailable, OperationNotSupported
+from backends.base import BackendOptions, BackendUnavailable, OperationNotSupported, error_line
 from workloads.base import MeasurementFailed
 
 from . import metadata, registry
@@ -30,9 +30,7 @@ IDLE_WINDOW_S = 0.5
 
 def one_line(error: BaseException) -> str:
     """``Type: first line of the message``, short enough for a CSV cell."""
-    text = str(error).strip().splitlines()
-    message = f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
-    return message[:300]
+    return error_line(error)[:300]
 
 
 def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +41,7 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
     if reason:
         return {**outcome, "status": "unavailable", "error": reason}
     options = BackendOptions(
-        threads=spec["threads"], ray_address=spec.get("ray_address"), scratch_dir=spec.get("scratch")
+        threads=spec["threads"], cluster_address=spec.get("cluster_address"), scratch_dir=spec.get("scratch")
     )
     backend = backend_cls(options)
     params = spec["params"]
@@ -65,7 +63,7 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
             warmup=measurement.warmup,
             cpu_util=window.cpu_util,
             other_cpu_pct=window.other_cpu_pct,
-            **{key: settings.get(key) for key in ("threads", "ray_address", "worker_nodes")},
+            **{key: settings.get(key) for key in ("threads", "cluster_address", "worker_nodes")},
             result_digest=measurement.extra.get("result_digest"),
             series=measurement.series,
         )

@@ -15,14 +15,13 @@ from rich.table import Table
 
 from workloads.base import SERIES_PARAMS
 
-from . import registry
+from . import clusters, registry
 from .aggregate import summarize_rows
 from .argtypes import assignment, number_in, output_path, whole_number_in
 from .checks import unequal_results, unequal_work
 from .errors import UsageError
 from .plan import Cell, build_plan
 from .progress import RunProgress
-from .ray_address import check_cluster
 from .reaper import sweep_stale
 from .results import (
     COLUMNS,
@@ -54,9 +53,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="continue this CSV: run its missing cells with the run's settings")  # fmt: skip
     parser.add_argument("--threads", type=POSITIVE_COUNT,
                         help="worker threads of the reactor runtime (default: cores)")  # fmt: skip
-    parser.add_argument("--ray-address",
-                        help="run ray backends on this existing cluster (HOST:PORT; default $RAY_ADDRESS, "
-                        "else a private local instance per cell)")  # fmt: skip
+    clusters.add_options(parser)
     parser.add_argument("--set", dest="options", action="append", type=assignment, default=[],
                         metavar="NAME=VALUE", help="a workload option on every point of the suite that takes "
                         "it, e.g. target=195 for training-return (repeatable; see README)")  # fmt: skip
@@ -117,7 +114,7 @@ class _Run:
     planned: list[Cell]
     run_id: str
     done: set[tuple[str, int, str]]
-    ray_address: str | None
+    cluster_addresses: dict[str, str]
 
 
 def _open_new(args: argparse.Namespace) -> _Run:
@@ -125,10 +122,10 @@ def _open_new(args: argparse.Namespace) -> _Run:
     choice = _choice(args, None)
     planned = _plan(choice, args.repeats)
     path = _new_output(args, choice)
-    ray_address = _cluster_address(args, planned)
+    addresses = clusters.addresses(args, planned)
     if args.out is None:
         path.parent.mkdir(parents=True, exist_ok=True)  # the default results/ folder
-    return _Run(ResultWriter(path, new=True), choice, planned, _new_run_id(), set(), ray_address)
+    return _Run(ResultWriter(path, new=True), choice, planned, _new_run_id(), set(), addresses)
 
 
 def _open_resumed(args: argparse.Namespace) -> _Run:
@@ -154,27 +151,16 @@ def _open_resumed(args: argparse.Namespace) -> _Run:
         planned = _plan(choice, args.repeats)
         if recorded is not None:
             check_resumable(path, recorded, choice)
-        ray_address = _cluster_address(args, planned)
+        addresses = clusters.addresses(args, planned)
     except BaseException:
         writer.close()
         raise
     run_id = rows[0]["run_id"] if rows else _new_run_id()
-    return _Run(writer, choice, planned, run_id, finished_cells(rows), ray_address)
+    return _Run(writer, choice, planned, run_id, finished_cells(rows), addresses)
 
 
 def _new_run_id() -> str:
     return f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-
-
-def _cluster_address(args: argparse.Namespace, planned: list[Cell]) -> str | None:
-    """The Ray cluster to run on, checked, when a planned cell uses one; else None (and unchecked:
-    a ``RAY_ADDRESS`` in the environment does not concern a run without Ray backends)."""
-    if not any(registry.BACKENDS[c.backend].cluster_option == "ray_address" for c in planned):
-        return None
-    address = args.ray_address or os.environ.get("RAY_ADDRESS") or None
-    if address:
-        check_cluster(address, "--ray-address" if args.ray_address else "$RAY_ADDRESS")
-    return address
 
 
 def run(args: argparse.Namespace) -> int:
@@ -185,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
         run_id=prepared.run_id,
         timeout_s=args.timeout,
         threads=choice.threads,
-        ray_address=prepared.ray_address,
+        cluster_addresses=prepared.cluster_addresses,
         backends=choice.backends_text,
         options=choice.options_text,
     )

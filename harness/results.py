@@ -69,7 +69,7 @@ CELL_COLUMNS = [
     "work",
     "result_digest",
     "threads",
-    "ray_address",
+    "cluster_address",
     "worker_nodes",
     "cell_wall_s",
     "cpu_util",

@@ -40,7 +40,8 @@ class RunSettings:
     run_id: str
     timeout_s: float
     threads: int
-    ray_address: str | None = None
+    cluster_addresses: dict[str, str] = field(default_factory=dict)
+    """``Backend.cluster_option`` -> the existing cluster its backends run on."""
     backends: str = "all"
     """The run's choice of backends as recorded in ``run_backends`` (``harness.resume``)."""
     options: str = ""
@@ -107,7 +108,7 @@ def run_one(cell: Cell, settings: RunSettings) -> CellOutcome:
         "backend": cell.backend,
         "profile": cell.profile,
         "threads": settings.threads,
-        "ray_address": settings.ray_address,
+        "cluster_address": settings.cluster_addresses.get(registry.BACKENDS[cell.backend].cluster_option),
     }
     python = interpreters.executable(registry.BACKENDS[cell.backend].interpreter)
     result = _run_subprocess(spec, settings.timeout_s, python)
@@ -209,7 +210,7 @@ def _outcome(
         "work": result.get("work"),
         "result_digest": result.get("result_digest"),
         "threads": result.get("threads"),
-        "ray_address": result.get("ray_address"),
+        "cluster_address": result.get("cluster_address"),
         "worker_nodes": result.get("worker_nodes"),
         "cell_wall_s": round(wall, 3),
         "cpu_util": result.get("cpu_util"),

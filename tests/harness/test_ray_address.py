@@ -7,6 +7,7 @@ IPv6 addresses.
 
 from __future__ import annotations
 
+import argparse
 import http.server
 import os
 import socket
@@ -16,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import ray_address
+from backends import ray_cluster as ray_address
+from backends.base import ClusterAddressError
+from harness import clusters
 from harness.cli import main
-from harness.errors import UsageError
+from harness.plan import build_plan
 from harness.results import read_rows
 from tests.conftest import run_cli
 
@@ -63,7 +66,7 @@ def test_bracketed_ipv6_is_parsed(capsys):
     ],
 )
 def test_malformed_hosts_are_named(address: str, message: str):
-    with pytest.raises(UsageError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ClusterAddressError, match=message.replace("[", r"\[").replace("]", r"\]")):
         ray_address.parse(address)
 
 
@@ -88,12 +91,13 @@ def test_an_address_off_this_machine_is_warned_about(monkeypatch, capsys):
     """Reaching a real remote cluster is out of the tests' reach; the check's decision is not."""
     monkeypatch.setattr(socket, "create_connection", lambda *args, **kwargs: _Closed())
     monkeypatch.setattr(ray_address, "_gcs_problem", lambda address: None)
-    ray_address.check_cluster("192.0.2.10:6379")
+    planned = build_plan("gym", "smoke", ["ray"], 1)
+    args = argparse.Namespace(cluster_ray_address="192.0.2.10:6379")
+    assert clusters.addresses(args, planned) == {"ray-address": "192.0.2.10:6379"}
     warning = "warning: --ray-address 192.0.2.10:6379 is not on this machine: cells send their work and data"
     assert capsys.readouterr().err == warning + " there\n"
-    ray_address.check_cluster("127.0.0.1:6379")
-    ray_address.check_cluster("localhost:6379")
-    assert capsys.readouterr().err == ""
+    assert ray_address.check_cluster("127.0.0.1:6379") == []
+    assert ray_address.check_cluster("localhost:6379") == []
 
 
 class _Closed:

@@ -81,7 +81,7 @@ def test_ray_backend_runs_on_an_existing_cluster_and_leaves_it_up(loopback_clust
     assert result.returncode == 0, result.stderr[-2000:]
     rows = read_rows(flag)
     assert rows and {r["status"] for r in rows} == {"ok"}
-    assert {r["ray_address"] for r in rows} == {address}
+    assert {r["cluster_address"] for r in rows} == {address}
     nodes = {node for r in rows for node in r["worker_nodes"].split(",")}
     assert len(nodes) == 1 and len(next(iter(nodes))) == 8  # every worker on the one head node
     assert _gcs_alive(tag), "the harness must not stop a cluster it did not start"
@@ -91,5 +91,5 @@ def test_ray_backend_runs_on_an_existing_cluster_and_leaves_it_up(loopback_clust
     result = run_cli("run", "--suite", "collectives", "--profile", "smoke", "--backends", "ray",
                      "--out", str(from_env), "--quiet", tag=tag, env=env_with_address)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    assert {r["ray_address"] for r in read_rows(from_env)} == {address}
+    assert {r["cluster_address"] for r in read_rows(from_env)} == {address}
     assert _gcs_alive(tag)

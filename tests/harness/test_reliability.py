@@ -180,7 +180,9 @@ def test_exception_inside_a_reaction_fails_only_its_cell(tmp_path: Path):
         if key.endswith("@reactor"):
             assert _status(group) == "error"
             error = group[0]["error"]
-            assert error.startswith("ReactionFailed: reaction 'call' of reactor 'host["), error
+            # one error naming the worker, with the runtime's own account of where it happened
+            assert error.startswith("WorkerFailed: worker "), error
+            assert "ReactionFailed: reaction 'call' of reactor 'host[" in error, error
             assert f"RuntimeError: {FAULT_MESSAGE} #5" in error and "\n" not in error
         else:
             assert _status(group) == "ok", group[0]["error"]

@@ -10,7 +10,7 @@ import textwrap
 import psutil
 import pytest
 
-from backends.base import BackendOptions
+from backends.base import BackendOptions, WorkerFailed
 from backends.sequential import SequentialBackend
 from backends.xronos_backend import XronosBackend
 from tests.harness.test_backends import Recorder
@@ -43,8 +43,9 @@ def test_a_failing_worker_raises_and_the_program_goes_on():
     backend = XronosBackend(BackendOptions())
     backend.start(functools.partial(Recorder, "x"), 2)
     try:
-        with pytest.raises(ValueError, match="worker 0 exploded"):
+        with pytest.raises(WorkerFailed, match="worker 0: ValueError: worker 0 exploded") as failure:
             backend.call_all("boom")
+        assert failure.value.index == 0 and isinstance(failure.value.__cause__, ValueError)
         backend.broadcast(1)
         assert backend.gather() == [("x", 0, [1]), ("x", 1, [1])]
     finally:
@@ -57,7 +58,7 @@ def test_ctrl_c_still_reaches_the_harness_after_xronos_started():
     script = textwrap.dedent(
         """
         import functools, os, signal, time
-        from backends.base import BackendOptions
+        from backends.base import BackendOptions, WorkerFailed
         from backends.xronos_backend import XronosBackend
         from tests.harness.test_backends import Recorder
         backend = XronosBackend(BackendOptions())
