@@ -1,0 +1,265 @@
+"""The conformance kit's checks (run them through the plugin: ``pytest -p harness.conformance
+--backend NAME``; see ``harness.conformance``). Each check is parametrized by ``backend_name``."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+import pytest
+
+from backends.base import Backend, BackendOptions, WorkerFailed
+from backends.freethreaded import FREE_THREADED
+
+from . import metadata, registry
+from .conformance import backend_class
+from .reaper import scratch_base
+
+WORKERS = 4
+RELEASE_GRACE_S = 10.0
+"""How long ``shutdown``'s processes may take to disappear once it returned (the kernel reaps them)."""
+SHM = Path("/dev/shm")
+
+
+# --- the workers the checks run ------------------------------------------------------------------
+
+
+class KitWorker:
+    """A worker that says who it is, can be slow in reverse order, fail on demand, and leaves a mark
+    (a file) when it is built, so that the kit can tell where and when workers were built."""
+
+    def __init__(self, index: int, marks: str, fail_at_start: int = -1):
+        if index == fail_at_start:
+            raise ValueError(f"kit worker {index} refuses to start")
+        self.index = index
+        Path(marks, f"built-{index}-{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}").touch()
+
+    def echo(self, arg: Any) -> tuple[int, Any]:
+        return self.index, arg
+
+    def echo_in_reverse(self, arg: Any) -> tuple[int, Any]:
+        time.sleep(0.03 * (WORKERS - self.index))  # the last worker answers first
+        return self.index, arg
+
+    def checksum(self, array: np.ndarray) -> tuple[int, float, int]:
+        return self.index, float(array.sum()), int(array.nbytes)
+
+    def fail_at(self, index: int) -> int:
+        if self.index == index:
+            raise ValueError(f"kit failure in worker {self.index}")
+        return self.index
+
+
+def kit_worker(marks: str, fail_at_start: int, index: int) -> KitWorker:
+    return KitWorker(index, marks, fail_at_start)
+
+
+# --- fixtures ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def backend_cls(backend_name: str) -> type[Backend]:
+    cls = backend_class(backend_name)
+    if cls.interpreter == FREE_THREADED and metadata.gil_enabled():
+        pytest.skip(f"{cls.name} runs under free-threaded Python: run the kit with that interpreter")
+    reason = cls.availability()
+    if reason:
+        pytest.skip(f"{cls.name} cannot run here: {reason}")
+    return cls
+
+
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    """A short private folder (Ray puts Unix sockets below it), like a cell's."""
+    folder = Path(tempfile.mkdtemp(prefix="kit-", dir=scratch_base()))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def marks(scratch: Path) -> Path:
+    folder = scratch / "marks"
+    folder.mkdir()
+    return folder
+
+
+def _options(scratch: Path) -> BackendOptions:
+    return BackendOptions(threads=2, scratch_dir=str(scratch))
+
+
+def _needs(cls: type[Backend], operation: str) -> None:
+    if operation not in cls.operations:
+        pytest.skip(f"{cls.name} has no {operation!r} operation")
+
+
+@pytest.fixture
+def started(backend_cls: type[Backend], scratch: Path, marks: Path) -> Iterator[Backend]:
+    """The backend with ``WORKERS`` kit workers, shut down after the check whatever happened."""
+    _needs(backend_cls, "call_all")
+    backend = backend_cls(_options(scratch))
+    try:
+        backend.start(functools.partial(kit_worker, str(marks), -1), WORKERS)
+        yield backend
+    finally:
+        backend.shutdown()
+
+
+# --- what a backend leaves behind --------------------------------------------------------------------
+
+
+def _resources() -> dict[str, set]:
+    me = psutil.Process()
+    processes = set()
+    for child in me.children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE:
+                processes.add((child.pid, " ".join(child.cmdline())[:120]))
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return {
+        "processes": processes,
+        "threads": {(t.ident, t.name) for t in threading.enumerate()},
+        "shared memory": set(os.listdir(SHM)) if SHM.is_dir() else set(),
+    }
+
+
+def _left_behind(before: dict[str, set]) -> dict[str, set]:
+    """What exists now and did not before; waits a little for processes and threads to end."""
+    deadline = time.monotonic() + RELEASE_GRACE_S
+    while True:
+        now = _resources()
+        extra = {kind: now[kind] - before[kind] for kind in now if now[kind] - before[kind]}
+        if not extra or time.monotonic() > deadline:
+            return extra
+        time.sleep(0.1)
+
+
+# --- the checks ----------------------------------------------------------------------------------------
+
+
+def test_describes_itself(started: Backend) -> None:
+    cls = type(started)
+    assert cls.name and isinstance(cls.name, str)
+    assert cls.description and isinstance(cls.description, str)
+    assert isinstance(cls.operations, frozenset) and cls.operations
+    settings = started.describe()
+    assert isinstance(settings.get("threads"), int) and settings["threads"] >= 1, settings
+    json.dumps(settings)  # recorded with every row: plain values only
+
+
+def test_builds_every_worker_once_inside_start(started: Backend, marks: Path) -> None:
+    built = sorted(p.name.split("-")[1] for p in marks.iterdir())
+    assert built == [str(i) for i in range(WORKERS)], "start must build every worker, each once"
+    started.call_all("echo", None)
+    assert len(list(marks.iterdir())) == WORKERS, "an operation built a worker: start-up must come first"
+
+
+def test_results_come_in_worker_order_not_arrival_order(started: Backend) -> None:
+    assert started.call_all("echo_in_reverse", "x") == [(i, "x") for i in range(WORKERS)]
+    assert started.call_all("echo", 7) == [(i, 7) for i in range(WORKERS)]
+
+
+def test_an_array_argument_arrives_intact_and_unchanged(started: Backend) -> None:
+    array = np.arange(262_144, dtype=np.float64)  # 2 MiB: above every framework's inline limit
+    expected = float(array.sum())
+    assert started.call_all("checksum", array) == [(i, expected, array.nbytes) for i in range(WORKERS)]
+    assert float(array.sum()) == expected  # workers treat inputs as read-only
+
+
+def test_a_worker_exception_is_one_error_naming_the_worker(started: Backend) -> None:
+    with pytest.raises(WorkerFailed) as failure:
+        started.call_all("fail_at", 2)
+    assert failure.value.index == 2
+    assert "ValueError: kit failure in worker 2" in str(failure.value), str(failure.value)
+
+
+def test_shutdown_releases_everything(backend_cls: type[Backend], scratch: Path, marks: Path) -> None:
+    _needs(backend_cls, "call_all")
+    before = _resources()
+    backend = backend_cls(_options(scratch))
+    try:
+        backend.start(functools.partial(kit_worker, str(marks), -1), WORKERS)
+        backend.call_all("checksum", np.ones(262_144))
+    finally:
+        backend.shutdown()
+    assert _left_behind(before) == {}
+    backend.shutdown()  # twice is safe
+
+
+def test_shutdown_releases_everything_after_a_worker_exception(
+    backend_cls: type[Backend], scratch: Path, marks: Path
+) -> None:
+    _needs(backend_cls, "call_all")
+    before = _resources()
+    backend = backend_cls(_options(scratch))
+    try:
+        backend.start(functools.partial(kit_worker, str(marks), -1), WORKERS)
+        with pytest.raises(WorkerFailed):
+            backend.call_all("fail_at", 1)
+    finally:
+        backend.shutdown()
+    assert _left_behind(before) == {}
+
+
+def test_shutdown_releases_everything_after_a_failed_start(
+    backend_cls: type[Backend], scratch: Path, marks: Path
+) -> None:
+    _needs(backend_cls, "call_all")
+    before = _resources()
+    backend = backend_cls(_options(scratch))
+    try:
+        with pytest.raises(Exception):  # noqa: B017 -- any error: the framework's own, or WorkerFailed
+            backend.start(functools.partial(kit_worker, str(marks), 1), WORKERS)
+    finally:
+        backend.shutdown()
+    assert _left_behind(before) == {}
+
+
+def _smoke_points() -> list[tuple[str, dict[str, Any]]]:
+    return [(w.name, params) for w in registry.WORKLOADS.values() for params in w.grid("smoke")]
+
+
+def _digest(workload_name: str, params_json: str, cls: type[Backend], scratch: Path) -> str | None:
+    """The result digest of one smoke point on one backend, measured as a cell measures it."""
+    workload = registry.WORKLOADS[workload_name]
+    params = json.loads(params_json)
+    backend = cls(_options(scratch))
+    try:
+        workload.start(backend, params)
+        return workload.measure(backend, params, "smoke").extra.get("result_digest")
+    finally:
+        backend.shutdown()
+
+
+@functools.cache
+def _sequential_digest(workload_name: str, params_json: str) -> str | None:
+    with tempfile.TemporaryDirectory(prefix="kit-", dir=scratch_base()) as scratch:
+        return _digest(workload_name, params_json, registry.BACKENDS["sequential"], Path(scratch))
+
+
+@pytest.mark.parametrize("point", _smoke_points(), ids=lambda p: f"{p[0]}{json.dumps(p[1], sort_keys=True)}")
+def test_smoke_workloads_end_with_the_sequential_digest(
+    backend_cls: type[Backend], point: tuple[str, dict[str, Any]], scratch: Path
+) -> None:
+    workload_name, params = point
+    workload = registry.WORKLOADS[workload_name]
+    for cls in (backend_cls, registry.BACKENDS["sequential"]):
+        if not workload.operations & cls.operations or not workload.applies_to(params, cls.name, "smoke"):
+            pytest.skip(f"{cls.name} does not run {workload_name} at this point")
+    params_json = json.dumps(params, sort_keys=True)
+    reference = _sequential_digest(workload_name, params_json)
+    if not reference:
+        pytest.skip(f"{workload_name} records no result digest at this point")
+    assert _digest(workload_name, params_json, backend_cls, scratch) == reference

@@ -1,0 +1,79 @@
+"""The conformance kit: what every backend must do (DESIGN.md §3, §8), as a pytest plugin.
+
+A backend author runs it on a registered backend, several, or all of them, or on a class that is not
+registered yet::
+
+    pytest -p harness.conformance --backend NAME
+    pytest -p harness.conformance --backend a,b        # or: --backend all
+    pytest -p harness.conformance --backend mypackage.module:MyBackend
+
+Given ``--backend`` and no test paths, pytest collects only the kit's checks
+(``harness._conformance_checks``). They drive the backend directly, in this process, with small
+workers of their own:
+
+- every worker is built once, inside ``start`` (start-up is apart from the operations);
+- ``call_all`` returns results in worker order, never arrival order, and passes the argument intact;
+- a worker's exception becomes one ``WorkerFailed`` naming that worker;
+- ``shutdown`` releases every process, thread and ``/dev/shm`` segment it made, also after a failed
+  ``start`` or a worker's exception, and may be called twice;
+- ``describe()`` reports the settings the harness records (``threads``);
+- every smoke workload the backend runs ends with the same result digest as on ``sequential``.
+
+A backend whose operations do not include an operation a check needs (``call_all``) skips that
+check; a backend that cannot run here (a missing package, another interpreter) skips them all.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from backends.base import Backend
+
+from . import registry
+
+CHECKS = Path(__file__).with_name("_conformance_checks.py")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        help="backend(s) the conformance kit checks: NAME, a,b, all, or module:Class (unregistered)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--backend") and config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args[:] = [str(CHECKS)]  # the kit's checks only, not the project's own tests
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend_name" in metafunc.fixturenames:
+        names = selected_backends(metafunc.config.getoption("--backend") or "")
+        metafunc.parametrize("backend_name", names, ids=names)
+
+
+def selected_backends(option: str) -> list[str]:
+    if not option:
+        raise pytest.UsageError("the conformance kit needs --backend NAME (or a,b, all, module:Class)")
+    if option == "all":
+        return list(registry.BACKENDS)
+    return [part.strip() for part in option.split(",") if part.strip()]
+
+
+def backend_class(name: str) -> type[Backend]:
+    """A registered backend, or ``module:Class`` for one that is not registered (yet)."""
+    if ":" in name:
+        module, _, attribute = name.partition(":")
+        cls = getattr(importlib.import_module(module), attribute)
+    elif name in registry.BACKENDS:
+        cls = registry.BACKENDS[name]
+    else:
+        raise pytest.UsageError(
+            f"--backend {name}: no such backend; choose from {', '.join(registry.BACKENDS)}"
+        )
+    if not (isinstance(cls, type) and issubclass(cls, Backend)):
+        raise pytest.UsageError(f"--backend {name} is not a Backend subclass")
+    return cls
