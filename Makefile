@@ -16,10 +16,13 @@ PROFILE ?=
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The project and the plugins this repository ships (plugins/*: each its own distribution, found by
+# the harness through its entry points), all editable.
+PLUGINS := $(wildcard plugins/*/pyproject.toml)
+$(STAMP): pyproject.toml $(PLUGINS)
 	$(PYTHON) harness/bootstrap.py $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,xronos]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,xronos]" $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	touch $(STAMP)
 
 bench: $(STAMP)

@@ -256,7 +256,7 @@ def test_no_port_listens_beyond_loopback(tmp_path: Path, short_tmp: Path):
     tag = uuid.uuid4().hex
     # each reactor call is 0.1 s slower, so the (otherwise sub-second) reactor cell is sampled too
     env = {**_faults(reactor_call_delay_s=0.1), "RAY_TMPDIR": str(short_tmp)}
-    args = ("run", "--suite", "gym", "--profile", "smoke", "--backends", "ray,reactor", "--repeats", "1",
+    args = ("run", "--suite", "gym", "--profile", "smoke", "--backends", "ray,reactor,dask", "--repeats", "1",
             "--out", str(out))  # fmt: skip
     listening: dict[tuple[int, str, int, str], str] = {}
     cells: set[int] = set()
@@ -280,7 +280,7 @@ def test_no_port_listens_beyond_loopback(tmp_path: Path, short_tmp: Path):
 
     assert run.returncode == 0, err[-2000:]
     assert {_status(group) for group in _cells(read_rows(out)).values()} == {"ok"}
-    assert len(cells) == 2  # both cells were sampled while they ran
+    assert len(cells) == 3  # every cell was sampled while it ran
     owners = " ".join(listening.values())
     assert "gcs_server" in owners and "raylet" in owners, listening  # the sampling saw Ray's servers
     exposed = {key: command for key, command in listening.items() if not _is_loopback(key[1])}
@@ -391,3 +391,60 @@ def test_the_next_run_sweeps_what_a_killed_run_left(tmp_path: Path):
         leftover.kill()
         shutil.rmtree(stale, ignore_errors=True)
         shutil.rmtree(mine, ignore_errors=True)
+
+
+def test_dask_worker_killed_mid_round_fails_only_its_cell(tmp_path: Path):
+    """kill -9 of a Dask worker process while its actors run calls of a measured round."""
+    out = tmp_path / "dask-kill.csv"
+    tag = uuid.uuid4().hex
+    backends = ["dask", "sequential"]
+    env = _faults(dask_call_delay_s=0.5)
+    args = ("run", "--suite", "collectives", "--profile", "smoke", "--backends", ",".join(backends),
+            "--repeats", "1", "--out", str(out))  # fmt: skip
+
+    def dask_worker() -> psutil.Process | None:
+        for process in tagged(tag):
+            command = _cmdline(process)
+            if "spawn_main" in command and "harness.cell" in " ".join(_cmdline(p) for p in process.parents()):
+                return process
+        return None
+
+    with _started_cli(tmp_path, *args, tag=tag, env=env) as run:
+        _wait_for(dask_worker, "a Dask worker process", run)
+        time.sleep(2.0)  # the actors are built and the first rounds are under way
+        victim = _wait_for(dask_worker, "a Dask worker process in a round", run)
+        assert read_rows(out) == []  # the victim's cell is the run's first, still running
+        victim.send_signal(signal.SIGKILL)
+        code = run.wait(timeout=240)
+    err = (tmp_path / "cli.err").read_text()
+
+    assert code == 1, err[-2000:]
+    groups = _cells(read_rows(out))
+    assert list(groups) == _planned("collectives", backends)
+    (killed, first), *rest = groups.items()
+    assert killed[0].endswith("@dask") and _status(first) == "error"
+    (error,) = {row["error"] for row in first}
+    assert error.startswith("WorkerFailed: worker ") and "\n" not in error, error
+    assert [_status(group) for _, group in rest] == ["ok", "ok", "ok"]  # the run went on
+    assert tagged_processes(tag) == []
+
+
+def test_exception_inside_a_dask_actor_fails_only_its_cell(tmp_path: Path):
+    out = tmp_path / "dask-raise.csv"
+    tag = uuid.uuid4().hex
+    backends = ["sequential", "dask"]
+    env = _faults(dask_fail_at=3)
+    result = run_cli("run", "--suite", "collectives", "--profile", "smoke", "--backends", ",".join(backends),
+                     "--repeats", "1", "--out", str(out), tag=tag, env=env, pythonpath=[HOOKS])  # fmt: skip
+
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    for (key, _, _), group in _cells(read_rows(out)).items():
+        if key.endswith("@dask"):
+            assert _status(group) == "error"
+            (error,) = {row["error"] for row in group}
+            assert error.startswith("WorkerFailed: worker "), error
+            assert f"RuntimeError: {FAULT_MESSAGE} (dask actor)" in error
+        else:
+            assert _status(group) == "ok", group[0]["error"]
+    assert tagged_processes(tag) == []

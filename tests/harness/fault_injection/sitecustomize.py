@@ -8,6 +8,9 @@ the variables below decide what it changes in that process. Nothing happens when
 - ``HARNESS_FAULT_RAY_CALL_DELAY_S``: a Ray worker actor sleeps this long before each ``call``
 - ``HARNESS_FAULT_REACTOR_CALL_DELAY_S``: a reactor host reaction sleeps this long before each call
 - ``HARNESS_FAULT_REACTOR_FAIL_AT``: the Nth reactor host reaction of a process raises ``RuntimeError``
+- ``HARNESS_FAULT_DASK_CALL_DELAY_S``: a Dask actor (the dask plugin's ``Host``) sleeps this long before
+  each ``call``
+- ``HARNESS_FAULT_DASK_FAIL_AT``: the Nth ``call`` of a Dask actor in a worker process raises
 - ``HARNESS_FAULT_AVAILABLE_BYTES``: ``psutil.virtual_memory().available`` reports this many bytes
 - ``HARNESS_FAULT_NONFINITE_METRIC``: a workload that measures this metric records ``inf`` instead
 - ``HARNESS_FAULT_REACTOR_ROLLOUT_DELAY_S``: a reactor pipeline's rollout reaction sleeps this long
@@ -76,6 +79,22 @@ def _delay_reactor_rollouts(seconds: float) -> None:
     reactor_backend._Rollout.collect = collect
 
 
+def _patch_dask_calls(seconds: float, fail_at: int) -> None:
+    from actor_reactor_bench_dask import backend
+
+    original = backend.Host.call
+    counter = itertools.count(1)
+
+    @functools.wraps(original)
+    def call(self, method, arg):
+        if next(counter) == fail_at:
+            raise RuntimeError(f"{FAULT_MESSAGE} (dask actor)")
+        time.sleep(seconds)
+        return original(self, method, arg)
+
+    backend.Host.call = call
+
+
 def _fake_available_memory(available: int) -> None:
     import psutil
 
@@ -113,6 +132,11 @@ def _install() -> None:
         )
     if env.get("HARNESS_FAULT_REACTOR_ROLLOUT_DELAY_S"):
         _delay_reactor_rollouts(float(env["HARNESS_FAULT_REACTOR_ROLLOUT_DELAY_S"]))
+    if env.get("HARNESS_FAULT_DASK_CALL_DELAY_S") or env.get("HARNESS_FAULT_DASK_FAIL_AT"):
+        _patch_dask_calls(
+            float(env.get("HARNESS_FAULT_DASK_CALL_DELAY_S") or 0),
+            int(env.get("HARNESS_FAULT_DASK_FAIL_AT") or 0),
+        )
     if env.get("HARNESS_FAULT_AVAILABLE_BYTES"):
         _fake_available_memory(int(env["HARNESS_FAULT_AVAILABLE_BYTES"]))
     if env.get("HARNESS_FAULT_NONFINITE_METRIC"):

@@ -1,0 +1,178 @@
+"""The ``dask`` backend: one Dask Actor per worker, on the worker processes of a Dask cluster.
+
+Dask distributed is the second engine a user would pick instead of Ray. By default each cell starts a
+private ``LocalCluster`` on loopback: one worker process per core, one thread each, no nanny restarts,
+the scheduler's HTTP server (its dashboard routes; it always starts one) on a random loopback port
+and no worker dashboards, so nothing listens beyond 127.0.0.1. ``--dask-address`` (default
+``$DASK_SCHEDULER_ADDRESS``) runs on an existing cluster instead, which the backend never stops.
+
+Actors are created with ``client.submit(Host, ..., actor=True)``, spread round-robin over the
+workers (each worker process runs its actors' calls on its actor thread, one at a time), and each
+builds its worker inside the worker process. ``call_all`` calls every actor and waits for the
+replies in worker order. The training pipeline goes through the driver, as Dask actors take values
+and not other actors' futures: the rollouts' batches come back, go to the replay actor, its
+minibatch to the learner; pipelined, the learner's call on last round's minibatch is in flight
+while the rollouts collect.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from backends.base import (
+    Backend,
+    ClusterAddressError,
+    PipelineSpec,
+    WorkerFactory,
+    WorkerFailed,
+    missing_package,
+)
+
+PROBE_TIMEOUT_S = 15.0
+CLOSE_TIMEOUT_S = 30
+
+
+class Host:
+    """The actor body: owns one worker, built in the worker process the actor lives in."""
+
+    def __init__(self, factory: Callable[..., Any], index: int | None):
+        self.worker = factory() if index is None else factory(index)
+
+    def where(self) -> str:
+        import socket
+
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+    def call(self, method: str, arg: Any) -> Any:
+        return getattr(self.worker, method)(arg)
+
+
+class DaskBackend(Backend):
+    name = "dask"
+    description = "Dask distributed actors, one per worker, on worker processes (LocalCluster on loopback)"
+    operations = frozenset({"call_all", "pipeline"})
+    cluster_option = "dask-address"
+    cluster_variable = "DASK_SCHEDULER_ADDRESS"
+    headline_only_in_quick = True
+
+    @classmethod
+    def availability(cls) -> str | None:
+        return missing_package("distributed", "distributed==2026.8.*")
+
+    @classmethod
+    def check_cluster(cls, address: str, origin: str) -> list[str]:
+        """A Dask scheduler must answer at the address (asked by a client in a process of its own)."""
+        try:
+            answer = subprocess.run(
+                [sys.executable, "-m", "actor_reactor_bench_dask.probe", address],
+                capture_output=True,
+                text=True,
+                timeout=PROBE_TIMEOUT_S,
+            ).stdout.strip()
+        except subprocess.TimeoutExpired:
+            raise ClusterAddressError(
+                f"{origin} {address}: no Dask scheduler answered within {PROBE_TIMEOUT_S:g} s"
+            ) from None
+        if not answer.startswith("dask "):
+            raise ClusterAddressError(
+                f"{origin} {address}: {answer.removeprefix('not dask: ') or 'no answer'}"
+            )
+        if answer == "dask 0":
+            raise ClusterAddressError(f"{origin} {address}: the Dask scheduler has no workers")
+        return []
+
+    def start(self, factory: WorkerFactory, n_workers: int) -> None:
+        self.n_workers = n_workers
+        self._connect()
+        self._actors = self._create([(factory, index) for index in range(n_workers)])
+
+    def _connect(self) -> None:
+        from distributed import Client, LocalCluster
+
+        self._cluster: Any = None
+        if self.options.cluster_address:
+            self._client = Client(self.options.cluster_address)
+            return
+        cores = os.cpu_count() or 1
+        self._cluster = LocalCluster(
+            n_workers=cores,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            worker_dashboard_address=None,
+            scheduler_kwargs={"dashboard": False},
+            local_directory=self.options.scratch_dir,
+        )
+        self._client = Client(self._cluster)
+
+    def _create(self, factories: list[tuple[Callable[..., Any], int | None]]) -> list[Any]:
+        """Actors built from (factory, index) pairs, round-robin over the workers, all running."""
+        workers = sorted(self._client.scheduler_info()["workers"])
+        futures = [
+            self._client.submit(
+                Host, factory, index, actor=True, pure=False, workers=[workers[n % len(workers)]]
+            )
+            for n, (factory, index) in enumerate(factories)
+        ]
+        self._all = self._results([future for future in futures])
+        self.hosts = self._results([actor.where() for actor in self._all])
+        return list(self._all)
+
+    @staticmethod
+    def _results(futures: list[Any]) -> list[Any]:
+        """Every future's result, in order; the first failure as one error naming its worker."""
+        results = []
+        for index, future in enumerate(futures):
+            try:
+                results.append(future.result())
+            except Exception as error:
+                raise WorkerFailed(index, error) from error
+        return results
+
+    def call_all(self, method: str, arg: Any = None) -> list[Any]:
+        return self._results([actor.call(method, arg) for actor in self._actors])
+
+    def start_pipeline(self, spec: PipelineSpec) -> None:
+        self.n_workers = spec.n_rollouts
+        self._connect()
+        actors = self._create(
+            [(spec.rollout, i) for i in range(spec.n_rollouts)] + [(spec.replay, None), (spec.learner, None)]
+        )
+        self._actors, (self._replay, self._learner) = actors[:-2], actors[-2:]
+        self._pipelined = spec.pipelined
+        self._weights: Any = None
+        self._minibatch: Any = None
+
+    def pipeline_round(self) -> Any:
+        collecting = [actor.call("collect", self._weights) for actor in self._actors]
+        if self._pipelined:
+            update = self._learner.call("update", self._minibatch)
+            batches = self._results(collecting)
+            self._minibatch = self._replay.call("store_and_sample", batches).result()
+        else:
+            batches = self._results(collecting)
+            minibatch = self._replay.call("store_and_sample", batches).result()
+            update = self._learner.call("update", minibatch)
+        self._weights, report = update.result()
+        return report
+
+    def shutdown(self) -> None:
+        client, self._client = getattr(self, "_client", None), None
+        cluster, self._cluster = getattr(self, "_cluster", None), None
+        self._actors = self._all = []
+        if client is not None:
+            client.close(timeout=CLOSE_TIMEOUT_S)
+        if cluster is not None:
+            cluster.close(timeout=CLOSE_TIMEOUT_S)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "threads": 1,
+            "cluster_address": self.options.cluster_address or "local",
+            "worker_nodes": ",".join(getattr(self, "hosts", [])),
+        }

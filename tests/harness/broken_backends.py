@@ -1,0 +1,64 @@
+"""Backends that break the backend contract on purpose: the conformance kit must fail each of them.
+
+Not registered anywhere: the kit loads them as ``--backend tests.harness.broken_backends:Class``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from typing import Any
+
+from backends.base import Backend, WorkerFactory, WorkerFailed
+from backends.sequential import SequentialBackend
+
+
+class ArrivalOrderBackend(Backend):
+    """Runs each worker's call on a thread of its own and returns the results as they arrive (its
+    only defect: errors are reported as the contract says)."""
+
+    name = "arrival-order"
+    description = "returns results in arrival order (broken on purpose)"
+
+    def start(self, factory: WorkerFactory, n_workers: int) -> None:
+        self.n_workers = n_workers
+        self._workers = [factory(i) for i in range(n_workers)]
+
+    def call_all(self, method: str, arg: Any = None) -> list[Any]:
+        arrived: list[Any] = []
+        failed: dict[int, Exception] = {}
+        lock = threading.Lock()
+
+        def call(index: int, worker: Any) -> None:
+            try:
+                result = getattr(worker, method)(arg)
+            except Exception as error:
+                failed[index] = error
+                return
+            with lock:
+                arrived.append(result)
+
+        threads = [threading.Thread(target=call, args=item) for item in enumerate(self._workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if failed:
+            index = min(failed)
+            raise WorkerFailed(index, failed[index])
+        return arrived
+
+    def shutdown(self) -> None:
+        self._workers = []
+
+
+class LeakyBackend(SequentialBackend):
+    """The plain loop, plus a helper process that ``shutdown`` forgets."""
+
+    name = "leaky"
+    description = "leaves a process behind (broken on purpose)"
+
+    def start(self, factory: WorkerFactory, n_workers: int) -> None:
+        super().start(factory, n_workers)
+        self.helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
