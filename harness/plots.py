@@ -7,6 +7,7 @@ whose data is absent from the given CSVs is not drawn.
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +33,23 @@ BACKEND_STYLE = {
     "gym-sync-vector": ("tab:olive", "P"),
     "gym-async-vector": ("tab:brown", "X"),
     "ale-vector": ("tab:purple", "*"),
+    "pykka": ("darkorange", "h"),
+    "dask": ("navy", "p"),
 }
 PAPER_STYLE = {"ray": "tab:blue", "lf": "tab:red"}
+OTHER_COLORS = ("teal", "goldenrod", "crimson", "slateblue", "saddlebrown", "darkkhaki", "orchid", "dimgray")
+OTHER_MARKERS = ("x", "+", "1", "2", "3", "4")
+
+
+def backend_style(backend: str) -> tuple[str, str]:
+    """(color, marker) of a backend: its own, or for a plugin's backend one that stays the same from
+    figure to figure and run to run (picked from its name, not from the order it appears in)."""
+    if backend in BACKEND_STYLE:
+        return BACKEND_STYLE[backend]
+    digest = zlib.crc32(backend.encode())
+    return OTHER_COLORS[digest % len(OTHER_COLORS)], OTHER_MARKERS[
+        digest // len(OTHER_COLORS) % len(OTHER_MARKERS)
+    ]
 
 
 @dataclass(frozen=True)
@@ -61,7 +77,7 @@ def _series(
 
 def _plot_measured(ax: Axes, series: dict[str, list[tuple[float, CellSummary]]], scale: float = 1.0) -> None:
     for backend, points in sorted(series.items()):
-        color, marker = BACKEND_STYLE.get(backend, ("black", "x"))
+        color, marker = backend_style(backend)
         xs = [x for x, _ in points]
         ys = [s.summary.median * scale for _, s in points]
         low = [(s.summary.median - s.summary.low) * scale for _, s in points]
@@ -138,7 +154,7 @@ def _draw_micro(ax: Axes, summaries: list[CellSummary], paper: list[dict[str, st
         errors.append(
             [(s.summary.median - s.summary.low) * scale, (s.summary.high - s.summary.median) * scale]
         )
-        colors.append(BACKEND_STYLE.get(s.backend, ("black", "x"))[0])
+        colors.append(backend_style(s.backend)[0])
     positions = range(len(values))
     ax.barh(list(positions), values, xerr=list(zip(*errors, strict=True)), color=colors, capsize=3)
     ax.set_yticks(list(positions), labels, fontsize=7)
@@ -186,7 +202,7 @@ def _draw_sampling(workload: str, figure: str, title: str) -> Callable:
                             xs.append(e_index + b_index * width)
                             ys.append(s.summary.median)
                             errs.append([s.summary.median - s.summary.low, s.summary.high - s.summary.median])
-                color = BACKEND_STYLE.get(backend, ("tab:olive", "x"))[0]
+                color = backend_style(backend)[0]
                 hatch = "//" if variant != "plain" else None
                 yerr = list(zip(*errs, strict=True)) if errs else None
                 ax.bar(xs, ys, width, yerr=yerr, color=color, hatch=hatch, capsize=2, label=label)

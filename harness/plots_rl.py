@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from .aggregate import CellSummary
 from .paper import PAPER_LABELS, agent_steps_per_s
 from .paper import round_ms as paper_round_ms
-from .plots import BACKEND_STYLE, PAPER_STYLE, Figure, _plot_measured, _series
+from .plots import PAPER_STYLE, Figure, _plot_measured, _series, backend_style
 
 COMM_AGENTS = ("4", "10")
 COMM_ENV = "simple_spread"
@@ -84,7 +84,7 @@ def _draw_comm(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[
         drawn = True
         _plot_measured(ax, total)
         for backend, points in sorted(comm.items()):
-            color = BACKEND_STYLE.get(backend, ("black", "x"))[0]
+            color = backend_style(backend)[0]
             ax.plot([x for x, _ in points], [s.summary.median for _, s in points], ":", color=color,
                     label=f"{backend}: communication part")  # fmt: skip
         ax.set(
@@ -128,7 +128,7 @@ def _draw_training(axes: list[Axes], summaries: list[CellSummary], paper: list[d
     if not curve:  # quick runs no CartPole here: training_time_to_return.png has the curve that learns
         ax.set_visible(False)
     for backend, points in sorted(curve.items()):
-        color, marker = BACKEND_STYLE.get(backend, ("black", "x"))
+        color, marker = backend_style(backend)
         ax.plot([x for x, _ in points], [s.summary.median for _, s in points], color=color,
                 marker=marker, markersize=3, label=backend)  # fmt: skip
     ax.set(xlabel="round", ylabel="mean episode return", title="Learning curve, CartPole-v1 (same on all)")

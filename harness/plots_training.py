@@ -13,7 +13,7 @@ from __future__ import annotations
 from matplotlib.axes import Axes
 
 from .aggregate import CellSummary
-from .plots import BACKEND_STYLE, Figure
+from .plots import BACKEND_STYLE, Figure, backend_style
 
 WORKLOAD = "training-return"
 VARIANT_STYLE = {"sync": "-", "pipelined": "--"}
@@ -78,7 +78,7 @@ def _draw(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[str, 
             ax.plot(*zip(*points, strict=True), VARIANT_STYLE[variant], color="black", label=label)
             continue
         for backend in drawn:
-            color = BACKEND_STYLE.get(backend, ("black", "x"))[0]
+            color = backend_style(backend)[0]
             ax.plot(*zip(*returns[(variant, backend)], strict=True), VARIANT_STYLE[variant], color=color,
                     label=f"{variant} {backend} (weights differ between backends)")  # fmt: skip
     ax.axhline(float(target), color="gray", linestyle=":", label=f"target {float(target):g}")
@@ -93,7 +93,7 @@ def _draw(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[str, 
         returns_at = dict(by_round.get((variant, backend), []))
         xy = [(wall, returns_at[round_]) for round_, wall in points if round_ in returns_at]
         if xy:
-            color = BACKEND_STYLE.get(backend, ("black", "x"))[0]
+            color = backend_style(backend)[0]
             ax.plot(*zip(*xy, strict=True), VARIANT_STYLE.get(variant, "-"), color=color,
                     label=f"{backend} {variant}")  # fmt: skip
     ax.axhline(float(target), color="gray", linestyle=":")
@@ -119,7 +119,7 @@ def _draw(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[str, 
                     xs.append(b_index + v_index * width)
                     ys.append(s.summary.median)
                     errs.append([s.summary.median - s.summary.low, s.summary.high - s.summary.median])
-                    colors.append(BACKEND_STYLE.get(backend, ("black", "x"))[0])
+                    colors.append(backend_style(backend)[0])
         if xs:
             ax.bar(xs, ys, width, yerr=list(zip(*errs, strict=True)), color=colors, capsize=3,
                    hatch=VARIANT_HATCH[variant], edgecolor="black")  # fmt: skip
