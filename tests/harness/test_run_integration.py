@@ -35,19 +35,18 @@ def test_smoke_suite_end_to_end(cli, tmp_path: Path):
     assert ft and all(r["status"] == "unavailable" and "make freethreaded" in r["error"] for r in ft)
     rows = [r for r in all_rows if BACKENDS[r["backend"]].interpreter is None]
     assert {r["status"] for r in rows} == {"ok"}
+    groups = ("sequential", "reactor", "ray", "ray-compiled", "xronos", "pykka", "dask")  # plugins included
     for workload in ("gym", "atari"):
         digests = {r["backend"]: r["result_digest"] for r in rows if r["workload"] == workload}
-        groups = ("sequential", "reactor", "ray", "ray-compiled", "xronos")
         assert len({digests[b] for b in groups}) == 1 and digests["reactor"] != "", digests
         works = {r["work"] for r in rows if r["workload"] == workload}
         assert works == {"2"}  # 2 envs x 1 step per round on every backend, vector ones included
     for workload in ("multi-agent", "training"):
         digests = {r["backend"]: r["result_digest"] for r in rows if r["workload"] == workload}
-        assert set(digests) == {"sequential", "reactor", "ray", "ray-compiled", "xronos"}
+        assert set(digests) == set(groups)
         assert len(set(digests.values())) == 1 and "" not in digests.values(), digests
     training = [r for r in rows if r["workload"] == "training"]
     curve = {(r["backend"], r["param_round"]) for r in training if r["metric"] == "loss"}
-    groups = ("sequential", "reactor", "ray", "ray-compiled", "xronos")
     assert curve == {(b, str(n)) for b in groups for n in range(1, 5)}
     for variant in ("sync", "pipelined"):  # training that learns: the same run on every backend
         learned = [r for r in rows if r["workload"] == "training-return" and r["param_variant"] == variant]
