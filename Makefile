@@ -54,11 +54,15 @@ gate-baseline: $(STAMP)
 		--baseline results/baseline/ci_ratios.csv
 
 # The committed reference run of this machine and its figures; the smoke run gives `list` its estimates.
+# The runs write beside the committed files and replace them at the end, so that the tree is not
+# dirty while they measure (every row records the commit, +dirty when tracked files differ).
 reference: $(STAMP)
-	rm -f results/reference/all-quick.csv results/reference/smoke/smoke.csv
+	rm -f results/reference/all-quick.csv.next results/reference/smoke/smoke.csv.next
 	mkdir -p results/reference/smoke
-	$(BIN)/python -m harness run --suite all --out results/reference/all-quick.csv
-	$(BIN)/python -m harness run --suite smoke --out results/reference/smoke/smoke.csv --quiet
+	$(BIN)/python -m harness run --suite all --out results/reference/all-quick.csv.next
+	$(BIN)/python -m harness run --suite smoke --out results/reference/smoke/smoke.csv.next --quiet
+	mv results/reference/all-quick.csv.next results/reference/all-quick.csv
+	mv results/reference/smoke/smoke.csv.next results/reference/smoke/smoke.csv
 	$(BIN)/python -m harness plot results/reference/all-quick.csv --out plots
 	$(BIN)/python -m harness report results/reference/all-quick.csv --out results/REPORT.md
 
