@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from .assembly import assemble, connect_ports
 from .errors import AssemblyError, ReactorError
 from .ports import Port
-from .reactor import Bank, Reactor
+from .reactor import Bank, Reactor, construct
 from .scheduler import Scheduler
 from .timeunits import Tag
 from .triggers import PhysicalAction, Trigger
@@ -54,30 +54,50 @@ class Environment:
 
     def create(self, cls: type[R], name: str, *args: Any, **kwargs: Any) -> R:
         """Instantiates ``cls`` named ``name`` (set before ``__init__`` runs) and adds it."""
-        reactor = cls.__new__(cls)
-        reactor.name = name
-        reactor.__init__(*args, **kwargs)
-        return self.add(reactor)
+        self._require_building("add a reactor")
+        return self.add(self._build(cls, name, None, None, args, kwargs))
 
     def bank(self, cls: type[R], width: int, name: str, *args: Any, **kwargs: Any) -> Bank:
         """``new[width] cls(...)``: members named ``name[i]``, each with ``bank_index`` = i."""
+        self._require_building("add a reactor")
         if width < 1:
             raise AssemblyError(f"bank {name}: width must be >= 1, got {width}")
-        members = []
-        for index in range(width):
-            reactor = cls.__new__(cls)
-            reactor.name = name
-            reactor.bank_index = index
-            reactor.__init__(*args, **kwargs)
-            members.append(self.add(reactor))
-        return Bank(name, members)
+        members = self._build_bank(cls, width, name, None, args, kwargs)
+        return Bank(name, [self.add(member) for member in members])
+
+    def _build(
+        self,
+        cls: type[R],
+        name: str,
+        bank_index: int | None,
+        parent: Reactor | None,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> R:
+        """Builds one reactor (and, through its ``__init__``, the reactors it contains)."""
+        return construct(cls, name, bank_index, parent, self, args, kwargs)
+
+    def _build_bank(
+        self,
+        cls: type[R],
+        width: int,
+        name: str,
+        parent: Reactor | None,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> list[R]:
+        return [self._build(cls, name, i, parent, args, kwargs) for i in range(width)]
 
     def add(self, reactor: R) -> R:
+        """Adds a top-level reactor built elsewhere, with every reactor it contains."""
         self._require_building("add a reactor")
-        if reactor.fqn in self._names:
-            raise AssemblyError(f"two reactors are named {reactor.fqn!r}")
-        self._names.add(reactor.fqn)
-        self.reactors.append(reactor)
+        tree = reactor.descendants()
+        for member in tree:
+            if member.fqn in self._names:
+                raise AssemblyError(f"two reactors are named {member.fqn!r}")
+        for member in tree:
+            self._names.add(member.fqn)
+            self.reactors.append(member)
         return reactor
 
     def connect(self, src: Any, dst: Any, *, delay: int | None = None, broadcast: bool = False) -> None:
