@@ -49,7 +49,9 @@ class Scheduler:
         self._hi = -1
         self._queue: list[tuple[int, int, int, Any, Any]] = []
         self._seq = itertools.count()
-        self._physical_pending: set[tuple[Any, int, int]] = set()
+        self._pending: set[tuple[Any, int, int]] = set()
+        """(action, time, microstep) of every action event on the queue: a second event of one
+        action at one tag moves to the next free microstep instead of replacing the first."""
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
         self._fast = fast
@@ -83,20 +85,27 @@ class Scheduler:
         with self._lock:
             heapq.heappush(self._queue, (tag[0], tag[1], next(self._seq), trigger, value))
 
+    def push_action(self, tag: Tag, trigger: Any, value: Any) -> None:
+        """An action event: if the action already has one at ``tag``, this one takes the next free
+        microstep (LF's default policy for actions without a minimum spacing: none is lost)."""
+        with self._lock:
+            self._push_action(tag, trigger, value)
+
+    def _push_action(self, tag: Tag, trigger: Any, value: Any) -> None:
+        pending = self._pending
+        time_, microstep = tag
+        while (trigger, time_, microstep) in pending:
+            microstep += 1
+        pending.add((trigger, time_, microstep))
+        heapq.heappush(self._queue, (time_, microstep, next(self._seq), trigger, value))
+
     def push_physical(self, trigger: Any, value: Any, delay: int) -> None:
         with self._lock:
             if self._start_ns is None or self._finished:
                 raise ReactorError(f"{trigger.fqn} scheduled while the program is not running")
             when = time.monotonic_ns() - self._start_ns + delay
             now, microstep = self.tag
-            tag = (when, 0) if when > now else (now, microstep + 1)
-            # As reactor-c: an event of this action already at that tag defers this one by a microstep
-            # (two events of one trigger at one tag would deliver only the last value).
-            pending = self._physical_pending
-            while (trigger, tag[0], tag[1]) in pending:
-                tag = (tag[0], tag[1] + 1)
-            pending.add((trigger, tag[0], tag[1]))
-            heapq.heappush(self._queue, (tag[0], tag[1], next(self._seq), trigger, value))
+            self._push_action((when, 0) if when > now else (now, microstep + 1), trigger, value)
             self._wakeup.notify()
 
     def request_stop(self) -> None:
@@ -164,7 +173,7 @@ class Scheduler:
                         self._wakeup.wait(remaining / 1e9)
                         continue
                 events: list[tuple[Any, Any]] = []
-                pending = self._physical_pending
+                pending = self._pending
                 while queue and (queue[0][0], queue[0][1]) == target:
                     item = heapq.heappop(queue)
                     events.append((item[3], item[4]))

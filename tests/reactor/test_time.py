@@ -133,27 +133,37 @@ def test_last_write_in_a_tag_wins_for_direct_and_delayed_readers_alike():
     assert delayed.seen == [((msec(1), 0), "second")]
 
 
-def test_two_events_of_one_logical_action_at_one_tag_deliver_the_last_value():
-    """The documented policy (README): one event per logical trigger and tag, the last scheduled wins."""
+class Twice(Reactor):
+    """Schedules its action twice from one reaction, for one tag (``delay``)."""
 
-    class Twice(Reactor):
-        def __init__(self):
-            self.act = self.logical_action("act")
-            self.seen: list = []
-            self.reaction(self.kick, triggers=[self.startup], effects=[self.act])
-            self.reaction(self.on_act, triggers=[self.act])
+    def __init__(self, delay: int):
+        self.delay = delay
+        self.act = self.logical_action("act")
+        self.seen: list = []
+        self.reaction(self.kick, triggers=[self.startup], effects=[self.act])
+        self.reaction(self.on_act, triggers=[self.act])
 
-        def kick(self) -> None:
-            self.act.schedule("a", msec(1))
-            self.act.schedule("b", msec(1))
+    def kick(self) -> None:
+        self.act.schedule("a", self.delay)
+        self.act.schedule("b", self.delay)
 
-        def on_act(self) -> None:
-            self.seen.append((self.tag, self.act.value))
+    def on_act(self) -> None:
+        self.seen.append((self.tag, self.act.value))
 
+
+@pytest.mark.parametrize(
+    ("delay", "expected"),
+    [
+        (msec(1), [((msec(1), 0), "a"), ((msec(1), 1), "b")]),
+        (0, [((0, 1), "a"), ((0, 2), "b")]),
+    ],
+)
+def test_two_events_of_one_logical_action_at_one_tag_keep_both_the_second_a_microstep_later(delay, expected):
+    """LF's default policy (reactor-c, as LF's own tests observe it): neither value is lost."""
     env = Environment()
-    twice = env.create(Twice, "twice")
+    twice = env.create(Twice, "twice", delay)
     env.run()
-    assert twice.seen == [((msec(1), 0), "b")]
+    assert twice.seen == expected
 
 
 class Ticker(Reactor):
