@@ -155,17 +155,20 @@ class Scheduler:
             while True:
                 stop = self._stop_tag
                 head = (queue[0][0], queue[0][1]) if queue else None
+                if head is None and not until_idle and not self._keepalive:
+                    # Starvation: no event left and none can come, so the program ends at the next
+                    # microstep, with a timeout or without one (waiting for it would change nothing).
+                    starved = (self.tag[0], self.tag[1] + 1)
+                    if stop is None or starved < stop:
+                        self._stop_tag = stop = starved
                 if stop is not None and (head is None or head > stop):
                     target = stop
                 elif head is not None:
                     target = head
                 elif until_idle:
                     return None
-                elif self._keepalive:
-                    self._wakeup.wait()
-                    continue
                 else:
-                    self._stop_tag = (self.tag[0], self.tag[1] + 1)
+                    self._wakeup.wait()  # keepalive: wait for a physical action or a stop request
                     continue
                 if not self._fast:
                     remaining = target[0] - (time.monotonic_ns() - self._start_ns)

@@ -182,22 +182,24 @@ class Ticker(Reactor):
 
 
 @pytest.mark.parametrize(
-    ("offset", "period", "timeout", "expected_ms"),
+    ("offset", "period", "timeout", "expected_ms", "last"),
     [
-        (msec(5), msec(10), msec(100), [5, 15, 25, 35, 45, 55, 65, 75, 85, 95]),
-        (0, msec(10), msec(100), [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]),  # fires at the timeout too
-        (msec(30), 0, msec(100), [30]),  # period 0: once
-        (msec(150), msec(10), msec(100), []),  # offset beyond the timeout: never
+        (msec(5), msec(10), msec(100), [5, 15, 25, 35, 45, 55, 65, 75, 85, 95], (msec(100), 0)),
+        # fires at the timeout too
+        (0, msec(10), msec(100), [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100], (msec(100), 0)),
+        # period 0: once; then the program starves and ends at the next microstep, not at the timeout
+        (msec(30), 0, msec(100), [30], (msec(30), 1)),
+        (msec(150), msec(10), msec(100), [], (msec(100), 0)),  # offset beyond the timeout: never
     ],
 )
-def test_timer_offset_period_and_fire_count_under_timeout(offset, period, timeout, expected_ms):
+def test_timer_offset_period_and_fire_count_under_timeout(offset, period, timeout, expected_ms, last):
     env = Environment(timeout=timeout)
     ticker = env.create(Ticker, "ticker", offset, period)
     env.run()
     assert ticker.ticks == [(msec(t), 0) for t in expected_ms]
-    # timeout semantics: the last tag is (timeout, 0) and shutdown runs exactly there
-    assert ticker.stops == [(timeout, 0)]
-    assert env.tag == (timeout, 0)
+    # timeout semantics: with events pending the last tag is (timeout, 0), shutdown runs exactly there
+    assert ticker.stops == [last]
+    assert env.tag == last
 
 
 def test_events_after_the_timeout_are_dropped():
