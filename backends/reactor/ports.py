@@ -98,6 +98,8 @@ class Port:
         self._value = value
         self._stamp = self._clock.stamp
         self._clock.enqueue_all(self._downstream_reactions)
+        if self.delayed_inputs:  # forwarded on through a further delayed connection
+            self._clock._push_delayed(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.fqn}>"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import sys
 import threading
 import time
 from typing import Any
@@ -62,6 +63,9 @@ class Scheduler:
         self._pool = WorkerPool(workers) if workers > 1 else None
         self._modes = LevelModes(n_levels)
         self._spent: list[Any] = []
+        self._hook_level = sys.maxsize
+        """The level at which ``_level_hook`` runs next (federates: send final outputs, wait for
+        inputs from other processes); never reached in a single process."""
         self._startups = [t for t in triggers if isinstance(t, Startup)]
         self._shutdowns = [t for t in triggers if isinstance(t, Shutdown)]
         self._timers = [t for t in triggers if isinstance(t, Timer)]
@@ -91,22 +95,25 @@ class Scheduler:
         with self._lock:
             self._push_action(tag, trigger, value)
 
-    def _push_action(self, tag: Tag, trigger: Any, value: Any) -> None:
+    def _push_action(self, tag: Tag, trigger: Any, value: Any) -> Tag:
         pending = self._pending
         time_, microstep = tag
         while (trigger, time_, microstep) in pending:
             microstep += 1
         pending.add((trigger, time_, microstep))
         heapq.heappush(self._queue, (time_, microstep, next(self._seq), trigger, value))
+        return (time_, microstep)
 
-    def push_physical(self, trigger: Any, value: Any, delay: int) -> None:
+    def push_physical(self, trigger: Any, value: Any, delay: int) -> Tag:
+        """Puts a physical event on the queue at its wall-clock tag; returns that tag."""
         with self._lock:
             if self._start_ns is None or self._finished:
                 raise ReactorError(f"{trigger.fqn} scheduled while the program is not running")
             when = time.monotonic_ns() - self._start_ns + delay
             now, microstep = self.tag
-            self._push_action((when, 0) if when > now else (now, microstep + 1), trigger, value)
+            tag = self._push_action((when, 0) if when > now else (now, microstep + 1), trigger, value)
             self._wakeup.notify()
+            return tag
 
     def request_stop(self) -> None:
         """Stop at the next microstep (or sooner, if a timeout comes first); thread-safe."""
@@ -196,6 +203,7 @@ class Scheduler:
             for trigger, value in events:
                 trigger._fire(value)
                 spent.append(trigger)
+            events.clear()  # the caller's list would keep the tag's values alive past the tag
             if tag == self._stop_tag:
                 self._finished = True
                 for trigger in self._shutdowns:
@@ -223,6 +231,8 @@ class Scheduler:
         level = self._lo
         try:
             while level <= self._hi:
+                if level >= self._hook_level:
+                    self._level_hook(level)
                 bucket = buckets[level]
                 if bucket:
                     self.reactions_executed += len(bucket)
@@ -280,6 +290,9 @@ class Scheduler:
         finally:
             self._lo = len(buckets)
             self._hi = -1
+
+    def _level_hook(self, level: int) -> None:
+        """Runs before ``level`` once it reaches ``_hook_level`` (see FederateScheduler)."""
 
     def _propagate(self, reaction: Reaction, stamp: int) -> None:
         buckets = self._buckets
