@@ -38,6 +38,7 @@ from .errors import (
     UndeclaredSourceError,
     WidthMismatchError,
 )
+from .federation import FederateDied, FederateReactionFailed, Federation, FederationError, RemoteError
 from .ports import InputPort, Multiport, OutputPort
 from .reactor import Bank, Reaction, Reactor
 from .timeunits import MSEC, NSEC, SEC, USEC, Tag, msec, nsec, sec, usec
@@ -53,6 +54,10 @@ __all__ = [
     "Bank",
     "CycleError",
     "Environment",
+    "FederateDied",
+    "FederateReactionFailed",
+    "Federation",
+    "FederationError",
     "InputPort",
     "LogicalAction",
     "MultipleDriversError",
@@ -64,6 +69,7 @@ __all__ = [
     "ReactionFailed",
     "Reactor",
     "ReactorError",
+    "RemoteError",
     "Shutdown",
     "Startup",
     "Tag",
