@@ -403,8 +403,9 @@ class FederateScheduler(Scheduler):
                     self._fail(stopped)
                 except FederationStopped:
                     pass
-            if isinstance(stopped.reason, BaseException):
-                raise stopped.reason from None
+            reason = stopped.reason
+            if isinstance(reason, BaseException):
+                raise reason from reason.__cause__  # the failure itself, with its own cause
             raise
 
     def _fail(self, error: BaseException) -> None:
