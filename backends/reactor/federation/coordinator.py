@@ -75,9 +75,10 @@ class LocalLink:
         return self._c.rti.idle()
 
     def physical_event(self, tag: Tag) -> None:
+        """Not flushed here: the grant it may cause leaves with the tag's first message (the caller's
+        thread is about to process that tag)."""
         with self._c.lock:
             self._c.rti.physical_event(self.node, tag)
-            self._c._flush()
 
 
 class Coordinator:
@@ -358,16 +359,30 @@ class Coordinator:
             self._outgoing[node].append(record)
 
     def _dispatch(self, source: int, records: list[tuple[Any, ...]]) -> None:
+        with self.rti.batch():  # one evaluation of grants per frame
+            self._dispatch_records(source, records)
+
+    def _dispatch_records(self, source: int, records: list[tuple[Any, ...]]) -> None:
         rti = self.rti
         for record in records:
             code = record[0]
             if code == P.MSG:
-                destination = self._destinations[record[1]]
-                if destination == self.local_node:
-                    self._route(destination, record)
+                entries = record[1]
+                destinations = self._destinations
+                first = destinations[entries[0][0]]
+                if all(destinations[e[0]] == first for e in entries):
+                    by_node = {first: entries}
                 else:
-                    self._route(destination, (P.MSG, record[1], record[2], codec.forwardable(record[3])))
-                rti.message(destination, record[2])
+                    by_node = {}
+                    for entry in entries:
+                        by_node.setdefault(destinations[entry[0]], []).append(entry)
+                for node, mine in by_node.items():
+                    if node == self.local_node:
+                        self._route(node, (P.MSG, mine, record[2]))
+                    else:
+                        self._route(node, (P.MSG, tuple(mine), codec.forwardable(record[2])))
+                    for entry in mine:
+                        rti.message(node, entry[1])
             elif code == P.REPORT:
                 rti.report(source, record[1], record[2], record[3])
             elif code == P.ABSENT:

@@ -24,6 +24,7 @@ import heapq
 import sys
 import threading
 import time
+from collections import deque
 from typing import Any, Protocol
 
 from ..errors import ReactorError
@@ -135,7 +136,10 @@ class FederateScheduler(Scheduler):
         self._cycle_in = sorted((c for c in inbound if c.cycle), key=lambda c: c.need_level)
         self._cycle_out = [o for o in outbound if o.cycle]
         self._known: dict[Tag, set[int]] = {}
-        self._unknown: list[InChannel] = []
+        self._unknown: deque[InChannel] = deque()
+        """This tag's cycle inputs by need level; those known since are dropped from the front."""
+        self._unknown_ids: set[int] = set()
+        self._cycle_member = bool(self._cycle_in or self._cycle_out)
         self._staged: dict[Outbound, Any] = {}
         self._resolved: set[Outbound] = set()
         self._segments = pool
@@ -184,6 +188,8 @@ class FederateScheduler(Scheduler):
                     if pending:
                         pending.discard((item[3], item[0], item[1]))
                 self.tag = target
+                if not self._cycle_member:
+                    self._link.flush()  # downstream federates see this federate's progress now
                 return target, events
 
     def _wait(self, timeout: float | None) -> None:
@@ -208,8 +214,9 @@ class FederateScheduler(Scheduler):
     def _begin(self, tag: Tag) -> None:
         self._processing = True
         known = self._known.pop(tag, ())
-        unknown = [c for c in self._cycle_in if c.channel not in known and c.need_level < sys.maxsize]
+        unknown = deque(c for c in self._cycle_in if c.channel not in known and c.need_level < sys.maxsize)
         self._unknown = unknown
+        self._unknown_ids = {c.channel for c in unknown}
         self._resolved = set()
         hook = sys.maxsize
         if unknown:
@@ -224,11 +231,16 @@ class FederateScheduler(Scheduler):
         """Before ``level``: send what became final, then wait for the cycle inputs it reads."""
         self._send_final(level)
         unknown = self._unknown
+        ids = self._unknown_ids
+        while unknown and unknown[0].channel not in ids:
+            unknown.popleft()
         if unknown and unknown[0].need_level <= level:
             self._link.flush()
             while unknown and unknown[0].need_level <= level:
                 with self._lock:
                     self._absorb(self._link.wait(None))
+                while unknown and unknown[0].channel not in ids:
+                    unknown.popleft()
         hook = unknown[0].need_level if unknown else sys.maxsize
         for sink in self._staged:
             hook = min(hook, sink.final_level + 1)
@@ -243,18 +255,28 @@ class FederateScheduler(Scheduler):
         now = self.tag
         ready = [sink for sink in self._staged if sink.final_level < level]
         if ready:
+            # One payload per set of receiving processes: every value they read, pickled together
+            # (and each large buffer written to shared memory once, however many read it).
             by_value: dict[int, list[Outbound]] = {}
             values: dict[int, Any] = {}
             for sink in ready:
                 value = self._staged.pop(sink)
                 by_value.setdefault(id(value), []).append(sink)
                 values[id(value)] = value
+            by_readers: dict[frozenset[int], list[int]] = {}
             for key, sinks in by_value.items():
-                readers = len({sink.node for sink in sinks})
-                payload = codec.encode(values[key], readers, self._segments, self._threshold)
-                for sink in sinks:
-                    records.append((P.MSG, sink.channel, delayed(now, sink.offset), payload))
-                    self._resolved.add(sink)
+                by_readers.setdefault(frozenset(sink.node for sink in sinks), []).append(key)
+            for readers, keys in by_readers.items():
+                payload = codec.encode(
+                    [values[k] for k in keys], len(readers), self._segments, self._threshold
+                )
+                entries = tuple(
+                    (sink.channel, delayed(now, sink.offset), position)
+                    for position, key in enumerate(keys)
+                    for sink in by_value[key]
+                )
+                records.append((P.MSG, entries, payload))
+            self._resolved.update(ready)
             self.messages_sent += len(ready)
         absent = [
             sink.channel
@@ -294,18 +316,19 @@ class FederateScheduler(Scheduler):
             queue = self._queue
             head = (queue[0][0], queue[0][1]) if queue else None
             self._report(tag, head)
-        self._link.flush()
+        # not flushed yet: the report goes out with the next tag's first message or before waiting
 
     # ----- what arrives from the RTI ---------------------------------------------------------------
 
     def _absorb(self, records: list[tuple[Any, ...]]) -> None:
         if not records:
             return
-        decoded: dict[int, Any] = {}
         for record in records:
             code = record[0]
             if code == P.MSG:
-                self._deliver(record[1], record[2], record[3], decoded)
+                values = codec.decode(record[2], self._attachments)
+                for channel, tag, position in record[1]:
+                    self._deliver(channel, tag, values[position])
             elif code == P.ABSENT:
                 self._mark_known(record[1], record[2])
             elif code == P.TAG:
@@ -329,11 +352,8 @@ class FederateScheduler(Scheduler):
             else:
                 raise ReactorError(f"unexpected record {code} during execution")
 
-    def _deliver(self, channel: int, tag: Tag, payload: Any, decoded: dict[int, Any]) -> None:
+    def _deliver(self, channel: int, tag: Tag, value: Any) -> None:
         self._received += 1
-        value = decoded.get(id(payload), decoded)
-        if value is decoded:
-            value = decoded[id(payload)] = codec.decode(payload, self._attachments)
         inbound = self._in[channel]
         if self._processing and tag == self.tag:
             for target in inbound.targets:
@@ -349,8 +369,7 @@ class FederateScheduler(Scheduler):
 
     def _mark_known(self, channels: tuple[int, ...], tag: Tag) -> None:
         if self._processing and tag == self.tag:
-            if self._unknown:  # in place: _level_hook holds this list while it waits
-                self._unknown[:] = [c for c in self._unknown if c.channel not in channels]
+            self._unknown_ids.difference_update(channels)
         else:
             self._known.setdefault(tag, set()).update(channels)
 
@@ -397,6 +416,7 @@ class FederateScheduler(Scheduler):
         cleanly too (its shutdown reactions run) and is raised here as that failure."""
         try:
             super().run(until_idle=until_idle)
+            self._link.flush()  # the last tag's report and messages (shutdown reactions' outputs)
         except FederationStopped as stopped:
             if not self._finished:
                 try:
@@ -410,7 +430,7 @@ class FederateScheduler(Scheduler):
 
     def _fail(self, error: BaseException) -> None:
         self._hook_level = sys.maxsize
-        self._unknown = []
+        self._unknown = deque()
         self._staged.clear()
         self._processing = False
         super()._fail(error)

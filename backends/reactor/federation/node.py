@@ -228,12 +228,13 @@ class Federate:
         try:
             scheduler.run(until_idle=False)
         except ReactionFailed as failed:
+            self._flush_quietly()
             self.frames.send(
                 [(P.FAILED, _failure(failed.reactor, failed.reaction, failed.tag, failed.original))]
             )
             return
         except FederationStopped:
-            pass  # another federate failed; shutdown reactions ran; say BYE
+            self._flush_quietly()  # another federate failed; shutdown reactions ran; say BYE
         except ConnectionLost:
             raise
         except BaseException as error:
@@ -242,6 +243,12 @@ class Federate:
         finally:
             scheduler.close()
         self.frames.send([(P.BYE, self._stats())])
+
+    def _flush_quietly(self) -> None:
+        try:
+            self.link.flush()
+        except (OSError, EOFError):
+            pass
 
     def _stats(self) -> dict[str, Any]:
         scheduler = self.scheduler

@@ -6,7 +6,8 @@ absent ports after it, a report) costs one write. Tags are ``(time, microstep)``
 Federate -> RTI
   REPORT (ltc, net, received)   latest tag complete (or None), next event tag (None: no event), and the
                                 number of messages received so far (the RTI's in-flight accounting)
-  MSG (channel, tag, payload)   a value for ``channel`` at ``tag`` (routed to the channel's federate)
+  MSG (entries, payload)        values: the payload pickles a list of them, each entry is (channel,
+                                tag, position in the list); routed by channel, the payload shared
   ABSENT (channels, tag)        those channels carry nothing at ``tag`` (for provisional grants)
   STOP_REQUEST (tag)            asks to stop at ``tag``; STOP_REPLY (tag): a proposal when asked
   RELEASE (owner, names)        shared-memory segments no longer read here, for their owner

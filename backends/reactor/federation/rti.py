@@ -23,7 +23,8 @@ the latest tag any node completed, as the single-process runtime does.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..timeunits import Tag
@@ -72,6 +73,8 @@ class RTI:
         self._proposal: Tag | None = None
         self._awaiting: set[int] = set()
         self._floor_blocked = [False] * len(graph.groups)
+        self._dirty: set[int] = set()
+        self._batching = 0
         self.grants_sent = 0
 
     # ----- what nodes tell the RTI ----------------------------------------------------------------
@@ -86,14 +89,16 @@ class RTI:
             state.acked += 1
         if self.stop_tag is not None and ltc == self.stop_tag:
             state.finished = True
-        self._evaluate_from(node)
+        self._touch(node)
+        self._settle()
 
     def message(self, destination: int, tag: Tag) -> None:
         """A message for ``destination`` at ``tag`` is on its way (called before it is delivered)."""
         state = self._nodes[destination]
         state.inflight.append(tag)
         state.sent_in += 1
-        self._evaluate_group(self.graph.group_of[destination])
+        self._dirty.add(self.graph.group_of[destination])  # it can only hold the others back
+        self._settle()
 
     def request_stop(self, node: int, tag: Tag) -> None:
         if self.stop_tag is not None and self.stop_tag <= tag:
@@ -108,6 +113,7 @@ class RTI:
             for other in self._awaiting:
                 self._send(other, (P.STOP_REQUEST, tag))
         self._conclude_stop()
+        self._settle()
 
     def stop_reply(self, node: int, tag: Tag) -> None:
         if self._proposal is None:
@@ -115,20 +121,34 @@ class RTI:
         self._proposal = max(self._proposal, tag)
         self._awaiting.discard(node)
         self._conclude_stop()
+        self._settle()
 
     def physical_event(self, node: int, tag: Tag) -> None:
         """A physical action of ``node`` at ``tag`` (called under the lock its scheduler shares)."""
         state = self._nodes[node]
         if state.net is None or tag < state.net:
             state.net = tag
-        self._evaluate_from(node)
+        self._touch(node)
+        self._settle()
 
     def node_gone(self, node: int) -> None:
         """A node ended (after its stop tag): it takes no further part in stop agreement."""
         self._nodes[node].finished = True
+        self._touch(node)
         if self._proposal is not None:
             self._awaiting.discard(node)
             self._conclude_stop()
+        self._settle()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Evaluates grants once, after everything one frame of records changes."""
+        self._batching += 1
+        try:
+            yield
+        finally:
+            self._batching -= 1
+            self._settle()
 
     # ----- what the RTI's process asks -------------------------------------------------------------
 
@@ -151,9 +171,8 @@ class RTI:
         return any(self._floor_blocked)
 
     def evaluate_all(self) -> None:
-        for group in range(len(self.graph.groups)):
-            self._evaluate_group(group)
-        self._maybe_starve()
+        self._dirty.update(range(len(self.graph.groups)))
+        self._settle()
 
     # ----- grants ----------------------------------------------------------------------------------
 
@@ -200,30 +219,46 @@ class RTI:
                 best = bound
         return best
 
-    def _evaluate_from(self, node: int) -> None:
-        self._evaluate_group(self.graph.group_of[node])
-        for group in self.graph.downstream_groups[node]:
-            self._evaluate_group(group)
-        self._maybe_starve()
+    def _touch(self, node: int) -> None:
+        """``node`` changed: its group and the groups it feeds need evaluating."""
+        self._dirty.add(self.graph.group_of[node])
+        self._dirty.update(self.graph.downstream_groups[node])
 
-    def _evaluate_group(self, group: int) -> None:
+    def _settle(self) -> None:
+        """Evaluates the groups that may have changed, and those a change reaches, to a fixpoint."""
+        if self._batching:
+            return
+        dirty = self._dirty
+        while dirty:
+            while dirty:
+                group = min(dirty)
+                dirty.discard(group)
+                if self._evaluate_group(group):
+                    for member in self.graph.groups[group]:
+                        dirty.update(self.graph.downstream_groups[member])
+            self._maybe_starve()  # a starvation stop marks every group again
+
+    def _evaluate_group(self, group: int) -> bool:
+        """Grants what ``group`` may process now; True if that changed anything."""
         members = self.graph.groups[group]
         current = self._current[group]
+        changed = False
         if current is not None:
             for member in members:
                 ltc = self._nodes[member].ltc
                 if not self._nodes[member].finished and (ltc is None or ltc < current):
-                    return  # the joint tag is still being processed
+                    return False  # the joint tag is still being processed
             self._current[group] = current = None
+            changed = True
         nxt: Tag | None = None
         for member in members:
             tag = self._next_tag(member)
             if tag is not None and (nxt is None or tag < nxt):
                 nxt = tag
         if nxt is None:
-            return
+            return changed
         if len(members) > 1 and self._proposal is not None and nxt > self._proposal:
-            return  # a stop is being agreed: a joint tag past it might never be processed
+            return changed  # a stop is being agreed: a joint tag past it might never be processed
         earliest = FOREVER
         by_floor = False
         for upstream, offset in self.graph.upstream[group]:
@@ -235,7 +270,7 @@ class RTI:
                     by_floor = self._nodes[upstream].physical and self._next_tag(upstream) != tag
         self._floor_blocked[group] = by_floor and earliest <= nxt
         if earliest <= nxt:
-            return
+            return changed
         if len(members) == 1:
             state = self._nodes[members[0]]
             grant = latest_before(earliest)
@@ -243,12 +278,13 @@ class RTI:
                 state.granted = grant
                 self.grants_sent += 1
                 self._send(members[0], (P.TAG, grant))
-        else:
-            self._current[group] = nxt
-            for member in members:
-                if not self._nodes[member].finished:
-                    self.grants_sent += 1
-                    self._send(member, (P.PTAG, nxt))
+            return changed
+        self._current[group] = nxt
+        for member in members:
+            if not self._nodes[member].finished:
+                self.grants_sent += 1
+                self._send(member, (P.PTAG, nxt))
+        return True
 
     # ----- stop ------------------------------------------------------------------------------------
 
@@ -283,11 +319,7 @@ class RTI:
                 state.granted = before
             if not state.finished:
                 self._send(node, (P.STOP_GRANTED, tag))
-        self.evaluate_all_groups()
-
-    def evaluate_all_groups(self) -> None:
-        for group in range(len(self.graph.groups)):
-            self._evaluate_group(group)
+        self._dirty.update(range(len(self.graph.groups)))
 
     def _maybe_starve(self) -> None:
         """Without keepalive, a federation with no event left anywhere ends at the next microstep
