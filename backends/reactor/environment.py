@@ -236,10 +236,13 @@ class Environment:
     def run_until_idle(self) -> None:
         """Processes tags until no event is pending (for a host that drives rounds); in a
         federation, until nothing is pending in any federate either."""
-        if self._scheduler is not None:
+        if self._scheduler is None:
+            self._coordinator.wait_idle()
+        elif self._coordinator is None:
             self._scheduler.run(until_idle=True)
         else:
-            self._coordinator.wait_idle()
+            with self._coordinator.driving():
+                self._scheduler.run(until_idle=True)
 
     def stop(self) -> None:
         """Ends a driven program: processes the stop tag with shutdown reactions; idempotent."""

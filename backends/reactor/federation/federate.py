@@ -57,7 +57,15 @@ class Link(Protocol):
     def send(self, records: list[tuple[Any, ...]]) -> None: ...
     def flush(self) -> None: ...
     def poll(self) -> list[tuple[Any, ...]]: ...
-    def wait(self, timeout: float | None) -> list[tuple[Any, ...]]: ...
+    def token(self) -> int:
+        """A count of changes: ``wait`` returns at once if it moved (no wake-up is ever lost)."""
+        ...
+
+    def wait(self, timeout: float | None, token: int) -> list[tuple[Any, ...]]: ...
+    def poke(self) -> None:
+        """Something this federate waits for changed in another thread (a physical action)."""
+        ...
+
     def idle(self) -> bool: ...
     def physical_event(self, tag: Tag) -> None: ...
 
@@ -150,51 +158,61 @@ class FederateScheduler(Scheduler):
     # ----- choosing the next tag -------------------------------------------------------------------
 
     def _next_tag(self, until_idle: bool) -> tuple[Tag, list[tuple[Any, Any]]] | None:
-        with self._lock:
-            while True:
-                self._absorb(self._link.poll())
-                if self._finished:
-                    return None
-                queue = self._queue
-                head = (queue[0][0], queue[0][1]) if queue else None
-                target = head
-                stop = self._stop_tag
-                if stop is not None and (target is None or stop < target):
-                    target = stop
-                ptag = self._ptag
-                if ptag is not None and ptag > self._last and (target is None or ptag < target):
-                    target = ptag  # a joint tag of this federate's cycle, with or without own events
-                self._report(None, head)
-                if target is None:
-                    if until_idle and self._link.idle():
-                        return None
-                    self._wait(None)
-                    continue
-                limit = self._stop_limit
-                granted = target <= self._granted or target == ptag
-                if not granted or (limit is not None and target > limit):
-                    self._wait(None)
-                    continue
-                if not self._fast:
-                    remaining = target[0] - (time.monotonic_ns() - self._start_ns)
-                    if remaining > 0:
-                        self._wait(remaining / 1e9)
-                        continue
-                events: list[tuple[Any, Any]] = []
-                pending = self._pending
-                while queue and (queue[0][0], queue[0][1]) == target:
-                    item = heapq.heappop(queue)
-                    events.append((item[3], item[4]))
-                    if pending:
-                        pending.discard((item[3], item[0], item[1]))
-                self.tag = target
-                if not self._cycle_member:
-                    self._link.flush()  # downstream federates see this federate's progress now
-                return target, events
+        arrived = self._link.poll()
+        while True:
+            wait = self._choose(until_idle, arrived)
+            if type(wait) is tuple:
+                return wait
+            if wait is None:
+                return None
+            arrived = self._wait(*wait)  # outside the lock: a physical action may come meanwhile
 
-    def _wait(self, timeout: float | None) -> None:
+    def _choose(self, until_idle: bool, arrived: list[tuple[Any, ...]]) -> Any:
+        """The next tag and its events if it may be processed now; None at the end; otherwise a
+        list ``[timeout, token]`` for waiting (decided under the lock, with the token that makes the
+        wait return at once if anything changes before it starts)."""
+        with self._lock:
+            self._absorb(arrived)
+            if self._finished:
+                return None
+            queue = self._queue
+            head = (queue[0][0], queue[0][1]) if queue else None
+            target = head
+            stop = self._stop_tag
+            if stop is not None and (target is None or stop < target):
+                target = stop
+            ptag = self._ptag
+            if ptag is not None and ptag > self._last and (target is None or ptag < target):
+                target = ptag  # a joint tag of this federate's cycle, with or without own events
+            self._report(None, head)
+            if target is None:
+                if until_idle and self._link.idle():
+                    return None
+                return [None, self._link.token()]
+            limit = self._stop_limit
+            granted = target <= self._granted or target == ptag
+            if not granted or (limit is not None and target > limit):
+                return [None, self._link.token()]
+            if not self._fast:
+                remaining = target[0] - (time.monotonic_ns() - self._start_ns)
+                if remaining > 0:
+                    return [remaining / 1e9, self._link.token()]
+            events: list[tuple[Any, Any]] = []
+            pending = self._pending
+            while queue and (queue[0][0], queue[0][1]) == target:
+                item = heapq.heappop(queue)
+                events.append((item[3], item[4]))
+                if pending:
+                    pending.discard((item[3], item[0], item[1]))
+            self.tag = target
+            if not self._cycle_member:
+                self._link.flush()  # downstream federates see this federate's progress now
+            return target, events
+
+    def _wait(self, timeout: float | None, token: int) -> list[tuple[Any, ...]]:
+        """Sends what is pending and waits for what comes next (the caller absorbs it)."""
         self._link.flush()
-        self._absorb(self._link.wait(timeout))
+        return self._link.wait(timeout, token)
 
     def _report(self, ltc: Tag | None, net: Tag | None) -> None:
         """Tells the RTI the next event (with the tag just completed, if any), once per change."""
@@ -229,18 +247,21 @@ class FederateScheduler(Scheduler):
 
     def _level_hook(self, level: int) -> None:
         """Before ``level``: send what became final, then wait for the cycle inputs it reads."""
-        self._send_final(level)
+        sent = self._send_final(level)
         unknown = self._unknown
         ids = self._unknown_ids
         while unknown and unknown[0].channel not in ids:
             unknown.popleft()
         if unknown and unknown[0].need_level <= level:
-            self._link.flush()
             while unknown and unknown[0].need_level <= level:
+                records = self._wait(None, self._link.token())
                 with self._lock:
-                    self._absorb(self._link.wait(None))
+                    self._absorb(records)
                 while unknown and unknown[0].channel not in ids:
                     unknown.popleft()
+        else:
+            if sent:
+                self._link.flush()  # others may be waiting for these while this level runs
         hook = unknown[0].need_level if unknown else sys.maxsize
         for sink in self._staged:
             hook = min(hook, sink.final_level + 1)
@@ -249,8 +270,9 @@ class FederateScheduler(Scheduler):
                 hook = min(hook, sink.final_level + 1)
         self._hook_level = hook
 
-    def _send_final(self, level: int) -> None:
-        """Sends staged values whose last writer has run, and ABSENT for cycle outputs not set."""
+    def _send_final(self, level: int) -> bool:
+        """Queues staged values whose last writer has run, and ABSENT for cycle outputs not set;
+        True if anything was queued (the caller flushes, or waits, which flushes)."""
         records: list[tuple[Any, ...]] = []
         now = self.tag
         ready = [sink for sink in self._staged if sink.final_level < level]
@@ -288,7 +310,8 @@ class FederateScheduler(Scheduler):
             self._resolved.update(s for s in self._cycle_out if s.final_level < level)
         if records:
             self._link.send(records)
-            self._link.flush()
+            return True
+        return False
 
     def _push_delayed(self, port: Any) -> None:
         now, microstep = self.tag
@@ -395,7 +418,7 @@ class FederateScheduler(Scheduler):
                 self._stop_limit = proposal
             self._link.send([(P.STOP_REQUEST, proposal)])
             self._link.flush()
-            self._wakeup.notify_all()
+            self._link.poke()
 
     def push_physical(self, trigger: Any, value: Any, delay: int) -> Tag:
         with self._lock:

@@ -101,11 +101,16 @@ class RemoteLink:
             records, self.early = self.early + records, []
         return records
 
-    def wait(self, timeout: float | None) -> list[tuple[Any, ...]]:
+    def token(self) -> int:
+        return 0  # only this federate's main thread waits here, and nothing else wakes it
+
+    def poke(self) -> None:
+        pass
+
+    def wait(self, timeout: float | None, token: int = 0) -> list[tuple[Any, ...]]:
         self.flush()
-        records = self.poll()
-        if records:
-            return records
+        if self.early:
+            return self.poll()
         if self._frames.wait_readable(timeout):
             return self.poll()
         return []
