@@ -191,6 +191,54 @@ def test_the_seed_program_with_a_main_reactor_runs_federated_with_the_same_histo
     assert seed_program.main(workers=1, rounds=5, federates=3) == reference
 
 
+def test_sending_inside_to_a_contained_reactor_in_a_federate():
+    from .test_hierarchy import SendingInside
+
+    env = Environment(timeout=msec(3000), federates=Federation(1, placement={"main.p": 0}))
+    main = env.create(SendingInside, "main")
+    assert repr(main.p) == "<Printer main.p in federate 0>"
+    env.run()  # the printer raises (in its federate) if a value were missing or out of order
+    assert main.count == 4
+    assert env.federation.stats[0]["reactions"] == 4  # its four checks ran in its federate
+
+
+def test_connections_through_a_container_whose_child_runs_in_a_federate():
+    from .test_hierarchy import Counter, Sink, Wrapper
+
+    def program(federates):
+        env = Environment(federates=federates)
+        source = env.create(Counter, "source")
+        wrapped = env.create(Wrapper, "wrapped")  # inp -> inner.inp, inner.out -> out
+        sink = env.create(Sink, "sink")
+        env.connect(source.out, wrapped.inp)
+        env.connect(wrapped.out, sink.inp, delay=msec(10))
+        env.run()
+        return sink.seen
+
+    reference = program(None)
+    assert reference == [((msec(10 + k), 0), 2 * (k + 1)) for k in range(3)]
+    assert program(Federation(1, placement={"wrapped.inner": 0})) == reference
+
+
+def test_a_container_here_with_its_bank_in_federates_broadcasts_in_gathers_out_and_reads_it():
+    from .test_hierarchy import Counter, Gather, Scatter
+
+    def program(federates):
+        env = Environment(federates=federates)
+        source = env.create(Counter, "source", 2)
+        scatter = env.create(Scatter, "scatter")  # its bank of workers is spread round-robin
+        gather = env.create(Gather, "gather", Scatter.WIDTH)
+        env.connect(source.out, scatter.inp)
+        env.connect(scatter.out, gather.ins)
+        env.run()
+        return gather.seen, scatter.sums, [m.fqn for m in scatter.workers]
+
+    reference = program(None)
+    federated = program(2)
+    assert federated == reference
+    assert reference[:2] == ([[2] * 4, [4] * 4], [8, 16])
+
+
 # ----- transports and start methods ------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import psutil
 import pytest
 
-from backends.reactor import FederateDied, FederateReactionFailed, ReactionFailed
+from backends.reactor import FederateDied, FederateReactionFailed, Federation, ReactionFailed
 from backends.reactor.federation import shm
 
 from . import federated_programs as fp
@@ -42,6 +42,17 @@ def test_a_reaction_raising_in_a_federate_stops_the_federation_naming_federate_r
     assert driver.shutdowns == 1  # the RTI's process stopped cleanly too
     env.stop()  # after a failure: releases everything, raises nothing more
     assert not any(p.alive() for p in env.federation.processes.values())
+
+
+def test_a_reaction_raising_in_the_rti_process_stops_the_federates_too():
+    env, driver = fp.driven(4, 1, Federation(2, placement={"host[3]": None}), "boom")
+    processes = list(env.federation.processes.values())
+    with pytest.raises(ReactionFailed) as info:
+        fp.round_(env, driver, "boom")
+    assert not isinstance(info.value, FederateReactionFailed)  # it happened here, not in a federate
+    assert (info.value.reactor, info.value.reaction) == ("host[3]", "call")
+    env.stop()
+    assert not any(p.alive() for p in processes)
 
 
 def test_a_federate_killed_between_rounds_is_named_at_the_next_round():

@@ -300,27 +300,30 @@ def make_plan(
     destinations: dict[int, int] = {}
     for key, members in groups.items():
         root = roots[key]
-        owner = node(root)
-        final = max((r.level for r in writers.get(id(root), ())), default=-1)
-        by_node: dict[int, list[Port]] = {}
+        setters = writers.get(id(root), ())
+        # the process that sets the root: its reactor's, or its container's ("sending inside")
+        owner = node_of[id(setters[0].reactor)] if setters else node(root)
+        final = max((r.level for r in setters), default=-1)
+        needed: dict[int, dict[int, Port]] = {}
+        levels_needed: dict[int, int] = {}
         for port in members:
-            by_node.setdefault(node(port), []).append(port)
-        for port in by_node.get(owner, ()):
-            if port is not root and node(port.driver) != owner:
-                raise AssemblyError(
-                    f"{port.fqn} reads {root.fqn} (same federate) through ports of another federate "
-                    f"({port.driver.fqn}); place them together or add a delay"
-                )
-        for dest, dest_ports in sorted(by_node.items()):
+            for reader in readers.get(id(port), ()):
+                where = node_of[id(reader.reactor)]
+                needed.setdefault(where, {})[id(port)] = port
+                levels_needed[where] = min(levels_needed.get(where, sys.maxsize), reader.level)
+        for port in needed.get(owner, {}).values():
+            _check_local_chain(port, root, owner, node_of, writers)
+        for dest in sorted(needed):
             if dest == owner:
                 continue
-            entries = [p for p in dest_ports if node(p.driver) != dest]
-            need = min((r.level for p in dest_ports for r in readers.get(id(p), ())), default=sys.maxsize)
+            entries = list(needed[dest].values())
             channel = len(channels)
             channels.append((owner, dest, None))
             destinations[channel] = dest
             plans[owner].outbound.append(OutboundSpec(channel, root.fqn, dest, None, final))
-            plans[dest].inbound.append(InboundSpec(channel, owner, [p.fqn for p in entries], None, need))
+            plans[dest].inbound.append(
+                InboundSpec(channel, owner, [p.fqn for p in entries], None, levels_needed[dest])
+            )
         delayed: dict[tuple[int, int], list[Port]] = {}
         for port in members:
             for nxt in port.outgoing:
@@ -330,8 +333,8 @@ def make_plan(
                 if dest == owner:
                     if node(port) != owner:
                         raise AssemblyError(
-                            f"{nxt.fqn} reads {root.fqn} (same federate) through ports of another "
-                            f"federate ({port.fqn}); place them together"
+                            f"{nxt.fqn} reads {root.fqn} (same process) through ports of another "
+                            f"process ({port.fqn}); place them together"
                         )
                     continue
                 delayed.setdefault((dest, nxt.delay), []).append(nxt)
@@ -350,6 +353,20 @@ def make_plan(
         for spec in plan.inbound:
             spec.cycle = spec.delay is None and _same_cycle(graph, spec.source, plan.node)
     return Plan(nodes, channels, plans, destinations, graph)
+
+
+def _check_local_chain(
+    port: Port, root: Port, owner: int, node_of: dict[int, int], writers: dict[int, list[Reaction]]
+) -> None:
+    """A reader in the root's own process must reach the root through ports that process has."""
+    current = port
+    while current is not root:
+        if node_of[id(current.reactor)] != owner and id(current) not in writers:
+            raise AssemblyError(
+                f"{port.fqn} reads {root.fqn} (same process) through ports of another process "
+                f"({current.fqn}); place them together or add a delay"
+            )
+        current = current.driver
 
 
 def _same_cycle(graph: FederateGraph, a: int, b: int) -> bool:

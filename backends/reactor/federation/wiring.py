@@ -35,6 +35,20 @@ def make_scheduler(
     outside them (in the RTI's process those exist already).
     """
     ports = {p.fqn: p for r in reactors for p in r._elements if isinstance(p, Port)}
+    # Ports of reactors elsewhere that local reactions read or set (a container reading a contained
+    # reactor's output, or setting its input, when that reactor runs in a federate).
+    foreign = {
+        p.fqn: p
+        for r in reactors
+        for reaction in r._reactions
+        for p in (*reaction.read_set, *reaction.effects)
+        if isinstance(p, Port) and p.fqn not in ports
+    }
+    ports.update(foreign)
+    for port in foreign.values():
+        port.delayed_inputs = []
+        port._downstream_reactions = ()
+        port._src = port
     if connect_plan_edges:
         for dst, src, delay in plan.edges:
             ports[dst].driver = ports[src]
@@ -58,6 +72,8 @@ def make_scheduler(
         else:
             inbound.append(InChannel(spec.channel, targets, sys.maxsize, False))
     roots = bind(reactors, reactions, entries=entries)
+    for port in foreign.values():
+        port._src = entries.get(port, port)
     outbound: list[Outbound] = []
     for spec in plan.outbound:
         sink = Outbound(spec.channel, spec.node, spec.delay, spec.final_level, spec.cycle)
@@ -83,6 +99,6 @@ def make_scheduler(
     for reactor in reactors:
         for element in reactor._elements:
             element._clock = scheduler
-    for root in roots:
-        root._clock = scheduler
+    for port in [*roots, *foreign.values()]:
+        port._clock = scheduler
     return scheduler
