@@ -36,7 +36,12 @@ PR_SET_PDEATHSIG = 1
 
 
 def die_with_parent(parent_pid: int, prefix: str | None = None) -> None:
-    """Ends this process when ``parent_pid`` (the RTI's process) is gone."""
+    """Ends this process when ``parent_pid`` (the RTI's process) is gone.
+
+    Started by spawn or a command, the RTI's process is this process's parent; started by a
+    forkserver, the parent is the server (which ends with the RTI's process), so the watchdog then
+    checks the RTI's process by its pid.
+    """
     if parent_pid <= 0:
         return
     if sys.platform.startswith("linux"):
@@ -45,18 +50,32 @@ def die_with_parent(parent_pid: int, prefix: str | None = None) -> None:
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):
             pass
-    if os.getppid() != parent_pid:  # it died before prctl took effect
-        os._exit(3)
+    direct = os.getppid() == parent_pid
+    if not direct and not _alive(parent_pid):
+        os._exit(3)  # it died before prctl took effect
+
+    def gone() -> bool:
+        return os.getppid() != parent_pid if direct else not _alive(parent_pid)
 
     def watch() -> None:
         while True:
             time.sleep(0.5)
-            if os.getppid() != parent_pid:
+            if gone():
                 if prefix is not None:
                     shm.sweep(prefix)  # the whole federation is gone: leave nothing behind
                 os._exit(3)
 
     threading.Thread(target=watch, name="federate-watchdog", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def connect(address: str, timeout: float) -> socket.socket:
