@@ -131,6 +131,26 @@ def test_a_broadcast_goes_into_shared_memory_once_and_every_worker_reads_it_read
         env.stop()
 
 
+def test_an_idle_federation_burns_no_cpu_between_rounds():
+    """No polling: between rounds every process of the federation sleeps in the kernel."""
+    env, driver = fp.driven(4, federates=2)
+    try:
+        for _ in range(20):
+            fp.round_(env, driver, "step", 1)
+        processes = [psutil.Process(p.pid) for p in env.federation.processes.values()]
+        here = psutil.Process()
+
+        def cpu() -> float:
+            return sum(sum(p.cpu_times()[:2]) for p in [here, *processes])
+
+        before = cpu()
+        time.sleep(1.0)
+        used = cpu() - before
+        assert used < 0.1, used  # CPU seconds in one second of idling, all processes (polling: ~1 s)
+    finally:
+        env.stop()
+
+
 # ----- stop, timeout, starvation -------------------------------------------------------------------
 
 

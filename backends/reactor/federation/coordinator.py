@@ -46,8 +46,6 @@ from .structure import Plan, StandIn, add_reactions, make_plan, stand_in
 from .wire import ConnectionLost, FrameSocket, server_handshake
 from .wiring import make_scheduler
 
-DRIVER_LINGER_S = 0.002
-"""How long the I/O thread stays parked after a driving caller returns (rounds come back to back)."""
 FLOOR_RECHECK_S = 0.001
 """How often grants held back only by the clock (a physical action's earliest tag) are re-checked."""
 
@@ -93,6 +91,8 @@ class LocalLink:
                 return c._take_inbox()
             direct = c._driving and c._reader.acquire(blocking=False)
             if not direct:
+                if not c._driving:
+                    c._unpark()  # not driving a round (run, stop): the I/O thread reads
                 c.condition.wait(timeout)
                 return c._take_inbox()
             c._local_selecting = True
@@ -128,6 +128,9 @@ class Coordinator:
         self.timeout = timeout
         self.lock = threading.RLock()
         self.condition = threading.Condition(self.lock)
+        """What a waiting local scheduler (and ``wait_idle``/``wait_done``) waits on."""
+        self._parking = threading.Condition(self.lock)
+        """What the parked I/O thread waits on: woken only to resume or stop, never per round."""
         self.prefix = "rf" + secrets.token_hex(4)
         self._token = secrets.token_bytes(32)
         self._folder: str | None = None
@@ -154,7 +157,8 @@ class Coordinator:
         self._reader = threading.Lock()
         """Held by the one thread that selects on and reads the federates' sockets."""
         self._driving = False
-        self._driven_until = 0.0
+        self._parked = False
+        """The I/O thread sleeps: a caller drove a round, and nothing has needed it since."""
         self._local_selecting = False
         self._changes = 0
         """Bumped (under the lock) by anything a waiting local scheduler must see."""
@@ -554,10 +558,13 @@ class Coordinator:
     @contextmanager
     def driving(self) -> Iterator[None]:
         """The caller's thread drives a round (``run_until_idle``): it reads the sockets itself
-        when it waits, and the I/O thread stays parked until the caller has been away a moment
-        (so back-to-back rounds never wake it)."""
+        when it waits, and the I/O thread sleeps until something else needs it (a wait outside a
+        round: ``run``, ``stop``), so back-to-back rounds never wake it. Between rounds nothing is
+        pending anywhere (``run_until_idle`` returns only then); a federate that dies meanwhile is
+        noticed at the next round."""
         with self.lock:
             self._driving = True
+            self._parked = True
             if self._reader.locked():
                 os.write(self._wake_write, b"d")  # the I/O thread is in select: let it park
         try:
@@ -565,8 +572,12 @@ class Coordinator:
         finally:
             with self.lock:
                 self._driving = False
-                self._driven_until = time.monotonic() + DRIVER_LINGER_S
-                self.condition.notify_all()
+
+    def _unpark(self) -> None:
+        """Wakes the I/O thread (lock held): something waits for the federates' frames."""
+        if self._parked:
+            self._parked = False
+            self._parking.notify_all()
 
     def _poll_once(self, timeout: float | None) -> None:
         """Waits for the federates' sockets (the caller holds the reader lock), then handles what
@@ -619,19 +630,10 @@ class Coordinator:
         try:
             while not self._stopping:
                 with self.lock:
-                    parked = False
-                    while not self._stopping:
-                        if self._driving:
-                            if not parked:  # a caller that found the sockets busy waits on the
-                                self._bump()  # condition: tell it they are free now
-                                parked = True
-                            self.condition.wait()
-                            continue
-                        linger = self._driven_until - time.monotonic()
-                        if linger > 0:
-                            self.condition.wait(linger)
-                            continue
-                        break
+                    if self._parked and not self._stopping:
+                        self._bump()  # a caller that found the sockets busy: they are free now
+                        while self._parked and not self._stopping:
+                            self._parking.wait()
                 if self._stopping:
                     break
                 with self._reader:
@@ -645,6 +647,7 @@ class Coordinator:
     def wait_idle(self) -> None:
         """Without local reactors: waits until nothing is pending anywhere (driven mode)."""
         with self.lock:
+            self._unpark()
             while not self.rti.idle() and self._failure is None:
                 self.condition.wait(0.5)
             self._raise_failure()
@@ -652,6 +655,7 @@ class Coordinator:
     def wait_done(self) -> None:
         """Without local reactors: waits until every federate has processed the stop tag."""
         with self.lock:
+            self._unpark()
             while self._failure is None and len(self._done) + len(self._lost) < self.size:
                 self.condition.wait(0.5)
             self._raise_failure()
@@ -669,6 +673,7 @@ class Coordinator:
 
     def abort(self, error: BaseException) -> None:
         with self.lock:
+            self._unpark()
             self._fail(error)
 
     def finish(self, grace_s: float = 10.0) -> None:
@@ -677,6 +682,7 @@ class Coordinator:
             return
         deadline = time.monotonic() + grace_s
         with self.lock:
+            self._unpark()
             while len(self._done) + len(self._lost) < len(self._conns) and time.monotonic() < deadline:
                 if self._thread is None or not self._thread.is_alive():
                     break
@@ -702,8 +708,10 @@ class Coordinator:
 
     def _stop_thread(self) -> None:
         with self.lock:
+            self._parked = False
             self._stopping = True
             self.condition.notify_all()
+            self._parking.notify_all()
         try:
             os.write(self._wake_write, b"x")
         except OSError:
