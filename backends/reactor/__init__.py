@@ -1,9 +1,11 @@
 """An in-house reactor runtime with Lingua Franca semantics (see README.md in this folder).
 
-Reactors own ports, timers, actions and state; reactions declare triggers, sources and effects;
-logical time advances in tags (time, microstep); precedence is computed once as levels, and the
-reactions of one level may run on a pool of worker threads with a barrier between levels. Results are
-identical for every worker count. This package imports nothing from the rest of the project.
+Reactors own ports, timers, actions and state (and may contain reactors); reactions declare
+triggers, sources and effects; logical time advances in tags (time, microstep); precedence is
+computed once as levels, and the reactions of one level may run on a pool of worker threads with a
+barrier between levels. Results are identical for every worker count, and for every federation of
+the same program over processes (``Environment(federates=F)``, see ``federation``). This package
+imports nothing from the rest of the project (the standard library and numpy only).
 
 Minimal example::
 
@@ -38,6 +40,7 @@ from .errors import (
     UndeclaredSourceError,
     WidthMismatchError,
 )
+from .federation import FederateDied, FederateReactionFailed, Federation, FederationError, RemoteError
 from .ports import InputPort, Multiport, OutputPort
 from .reactor import Bank, Reaction, Reactor
 from .timeunits import MSEC, NSEC, SEC, USEC, Tag, msec, nsec, sec, usec
@@ -53,6 +56,10 @@ __all__ = [
     "Bank",
     "CycleError",
     "Environment",
+    "FederateDied",
+    "FederateReactionFailed",
+    "Federation",
+    "FederationError",
     "InputPort",
     "LogicalAction",
     "MultipleDriversError",
@@ -64,6 +71,7 @@ __all__ = [
     "ReactionFailed",
     "Reactor",
     "ReactorError",
+    "RemoteError",
     "Shutdown",
     "Startup",
     "Tag",

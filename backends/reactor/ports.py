@@ -1,7 +1,10 @@
 """Input and output ports, and multiports (lists of ports of one name).
 
-A zero-delay connection makes the input read the upstream output's slot directly (``_src``), so a
-value passes by reference and setting an output costs the same for one reader or for a whole bank.
+A connection only records its edge (``driver`` and ``delay`` on the destination, ``outgoing`` on the
+source); assembly resolves every port to the *root* whose slot holds the value (``_src``): the port a
+reaction sets, a port fed by a delayed connection, or a port fed from another federate. A zero-delay
+chain through a hierarchy (``child.out -> self.out -> sibling.inp``) therefore costs nothing at run
+time: every reader reads the root's slot directly, by reference, for one reader or a whole bank.
 Presence is a per-tag stamp rather than a flag, so nothing has to be cleared between tags.
 """
 
@@ -29,9 +32,26 @@ UNASSEMBLED = _Unassembled()
 
 
 class Port:
-    """Common part of inputs and outputs: identity, value slot and presence stamp."""
+    """Common part of inputs and outputs: identity, edges, value slot and presence stamp.
 
-    __slots__ = ("name", "reactor", "_value", "_stamp", "_clock")
+    ``set`` lives here because both kinds may be effects: an output of its own reactor's reactions,
+    an input of its container's reactions (LF's "sending inside").
+    """
+
+    __slots__ = (
+        "name",
+        "reactor",
+        "_value",
+        "_stamp",
+        "_clock",
+        "_src",
+        "driver",
+        "delay",
+        "outgoing",
+        "triggered_reactions",
+        "delayed_inputs",
+        "_downstream_reactions",
+    )
 
     def __init__(self, reactor: Reactor, name: str):
         self.name = name
@@ -39,34 +59,26 @@ class Port:
         self._value: Any = None
         self._stamp = -1
         self._clock: Any = UNASSEMBLED
+        self._src: Any = self
+        self.driver: Port | None = None
+        """The port this one is connected from (one at most: LF allows a single driver)."""
+        self.delay: int | None = None
+        """The delay of the connection from ``driver`` (None: zero-delay, read in the same tag)."""
+        self.outgoing: list[Port] = []
+        """Ports connected from this one, in connection order."""
+        self.triggered_reactions: list[Reaction] = []
+        self.delayed_inputs: list[tuple[Any, Any]] = []
+        """Filled at assembly on roots: (port fed by a delayed connection, delay)."""
+        self._downstream_reactions: tuple[Reaction, ...] = ()
+        """Filled at assembly on roots: reactions triggered by any port reading this slot."""
 
     @property
     def fqn(self) -> str:
         """Fully qualified name, used in every error message."""
         return f"{self.reactor.fqn}.{self.name}"
 
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.fqn}>"
-
-
-class OutputPort(Port):
-    """An output; only reactions of its reactor that declare it as an effect may set it."""
-
-    __slots__ = ("downstream_inputs", "delayed_inputs", "_downstream_reactions")
-
-    def __init__(self, reactor: Reactor, name: str):
-        super().__init__(reactor, name)
-        self.downstream_inputs: list[InputPort] = []
-        self.delayed_inputs: list[tuple[InputPort, int]] = []
-        self._downstream_reactions: tuple[Reaction, ...] = ()
-
-    def set(self, value: Any) -> None:
-        """Make the port present with ``value`` at the current tag (last write in a tag wins)."""
-        reaction = self.reactor._running
-        if reaction is None or self not in reaction.effect_set:
-            raise UndeclaredEffectError(
-                f"{_who(reaction, self.reactor)} set {self.fqn} without declaring it as an effect"
-            )
+    def _write(self, reaction: Reaction, value: Any) -> None:
+        """Stores a value set by ``reaction`` (last write in a tag wins); OutputPort.set inlines it."""
         self._value = value
         stamp = self._clock.stamp
         if self._stamp != stamp:
@@ -78,31 +90,62 @@ class OutputPort(Port):
 
     @property
     def is_present(self) -> bool:
-        return self._stamp == self._clock.stamp
+        return self._src._stamp == self._clock.stamp
+
+    def _fire(self, value: Any) -> None:
+        """Delivers a value from outside the tag's reactions (a delayed connection, another federate):
+        the port is a root and holds its own slot for that tag."""
+        self._value = value
+        self._stamp = self._clock.stamp
+        self._clock.enqueue_all(self._downstream_reactions)
+        if self.delayed_inputs:  # forwarded on through a further delayed connection
+            self._clock._push_delayed(self)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.fqn}>"
+
+
+class OutputPort(Port):
+    """An output; set by its reactor's reactions, or forwarded from a contained reactor's output."""
+
+    __slots__ = ()
+
+    def set(self, value: Any) -> None:
+        """Make the port present with ``value`` at the current tag (last write in a tag wins)."""
+        reaction = self.reactor._running
+        if reaction is None or self not in reaction.effect_set:
+            raise UndeclaredEffectError(
+                f"{_who(reaction, self.reactor)} set {self.fqn} without declaring it as an effect"
+            )
+        # Port._write, inlined: every round of every program sets outputs
+        self._value = value
+        stamp = self._clock.stamp
+        if self._stamp != stamp:
+            self._stamp = stamp
+            reaction._fired.append(self)
+        elif self.delayed_inputs and self not in reaction._fired:
+            reaction._fired.append(self)
 
     @property
     def value(self) -> Any:
-        """The value set earlier in this tag (an output may be read back by its own reactor)."""
-        if self._stamp != self._clock.stamp:
+        """The value at this tag: read back by its own reactor, or read by its container's reactions."""
+        if self.reactor._running is None and self.reactor.parent is not None:
+            reaction = self.reactor.parent._running
+            if reaction is not None and self not in reaction.read_set:
+                raise UndeclaredSourceError(
+                    f"{_who(reaction, self.reactor.parent)} read {self.fqn} without declaring it as a "
+                    "trigger or source"
+                )
+        src = self._src
+        if src._stamp != self._clock.stamp:
             raise AbsentValueError(f"{self.fqn} is absent at tag {self._clock.tag}")
-        return self._value
+        return src._value
 
 
 class InputPort(Port):
-    """An input; reads go through ``_src``, the upstream output for a zero-delay connection."""
+    """An input; reads go through ``_src``, the root slot of its zero-delay connection chain."""
 
-    __slots__ = ("_src", "driver", "delay", "triggered_reactions")
-
-    def __init__(self, reactor: Reactor, name: str):
-        super().__init__(reactor, name)
-        self._src: Port = self
-        self.driver: OutputPort | None = None
-        self.delay: int | None = None
-        self.triggered_reactions: list[Reaction] = []
-
-    @property
-    def is_present(self) -> bool:
-        return self._src._stamp == self._clock.stamp
+    __slots__ = ()
 
     @property
     def value(self) -> Any:
@@ -120,6 +163,17 @@ class InputPort(Port):
     def get(self, default: Any = None) -> Any:
         """The value if present, else ``default`` (for reactions with several optional triggers)."""
         return self.value if self.is_present else default
+
+    def set(self, value: Any) -> None:
+        """Set by a reaction of the container that declared this input as an effect (LF's
+        "sending inside"); the input is then the root of its chain."""
+        owner = self.reactor.parent or self.reactor
+        reaction = owner._running
+        if reaction is None or self not in reaction.effect_set:
+            raise UndeclaredEffectError(
+                f"{_who(reaction, owner)} set {self.fqn} without declaring it as an effect"
+            )
+        self._write(reaction, value)
 
 
 class Multiport(list):
@@ -160,6 +214,13 @@ class Multiport(list):
         """(channel, value) of the channels present at this tag, in channel order."""
         return [(i, port.value) for i, port in enumerate(self) if port.is_present]
 
+    def set(self, values: list[Any]) -> None:
+        """Sets every channel, in channel order (a container feeding a contained bank, for instance)."""
+        if len(values) != len(self):
+            raise ReactorError(f"{self!r}: {len(values)} values for {len(self)} channels")
+        for port, value in zip(self, values, strict=True):
+            port.set(value)
+
     def __repr__(self) -> str:
         return f"<Multiport {self.name}[{len(self)}]>"
 
@@ -169,13 +230,3 @@ def _who(reaction: Reaction | None, reactor: Reactor) -> str:
     if reaction is None:
         return f"code outside any reaction of {reactor.fqn}"
     return f"reaction {reaction.fqn}"
-
-
-def fire_delayed_input(port: InputPort, value: Any) -> None:
-    """Deliver a delayed connection's value: the input holds its own slot for that tag."""
-    port._value = value
-    port._stamp = port._clock.stamp
-    port._clock.enqueue_all(port.triggered_reactions)
-
-
-InputPort._fire = fire_delayed_input  # type: ignore[attr-defined]

@@ -1,17 +1,22 @@
-"""Reactors, their reactions, and banks of reactors.
+"""Reactors, their reactions, banks of reactors, and containment.
 
 A reactor owns ports, triggers and state; its reactions declare up front what triggers them, what
 they read and what they may set, which is what lets the runtime compute precedence once at assembly.
+A reactor may contain reactors (``self.create``/``self.bank`` in ``__init__``) and connect its own
+ports to theirs (``self.connect``), as LF's hierarchy does; its reactions may read the outputs of the
+reactors it contains and set their inputs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import AssemblyError
 from .ports import InputPort, Multiport, OutputPort, Port
 from .triggers import LogicalAction, PhysicalAction, Shutdown, Startup, Timer, Trigger
+
+R = TypeVar("R", bound="Reactor")
 
 UNKNOWN_COST = float("inf")
 """A reaction that has not run yet is assumed expensive, so its first level goes to the pool."""
@@ -52,7 +57,7 @@ class Reaction:
         self.sources = sources
         self.effects = effects
         self.effect_set = frozenset(effects)
-        self.read_set = frozenset(p for p in triggers + sources if isinstance(p, InputPort))
+        self.read_set = frozenset(p for p in triggers + sources if isinstance(p, Port))
         self.index = -1
         self.level = -1
         self.cost = UNKNOWN_COST
@@ -89,6 +94,7 @@ class Reactor:
 
     name: str
     bank_index: int | None
+    parent: Reactor | None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Reactor:
         self = super().__new__(cls)
@@ -98,6 +104,10 @@ class Reactor:
     def _preinit(self, name: str, bank_index: int | None) -> None:
         self.name = name
         self.bank_index = bank_index
+        self.parent = None
+        self._builder: Any = None
+        """The Environment building the program (it decides where a contained reactor runs), if any."""
+        self._children: list[Reactor] = []
         self.env: Any = None
         self._running: Reaction | None = None
         self._reactions: list[Reaction] = []
@@ -110,9 +120,56 @@ class Reactor:
 
     @property
     def fqn(self) -> str:
-        if self.bank_index is None:
-            return self.name
-        return f"{self.name}[{self.bank_index}]"
+        own = self.name if self.bank_index is None else f"{self.name}[{self.bank_index}]"
+        return own if self.parent is None else f"{self.parent.fqn}.{own}"
+
+    # ----- containment -------------------------------------------------------------------------------
+
+    def create(self, cls: type[R], name: str, *args: Any, **kwargs: Any) -> R:
+        """A contained reactor ``name`` (LF ``name = new Cls()`` inside this reactor)."""
+        self._require_unassembled(f"create {name!r}")
+        if self._builder is not None:
+            child = self._builder._build(cls, name, None, self, args, kwargs)
+        else:
+            child = construct(cls, name, None, self, None, args, kwargs)
+        self._children.append(child)
+        return child
+
+    def bank(self, cls: type[R], width: int, name: str, *args: Any, **kwargs: Any) -> Bank:
+        """A contained bank (LF ``name = new[width] Cls()`` inside this reactor)."""
+        self._require_unassembled(f"create bank {name!r}")
+        if width < 1:
+            raise AssemblyError(f"bank {self.fqn}.{name}: width must be >= 1, got {width}")
+        if self._builder is not None:
+            members = self._builder._build_bank(cls, width, name, self, args, kwargs)
+        else:
+            members = [construct(cls, name, i, self, None, args, kwargs) for i in range(width)]
+        self._children.extend(members)
+        return Bank(name, members)
+
+    def connect(self, src: Any, dst: Any, *, delay: int | None = None, broadcast: bool = False) -> None:
+        """Connects ports inside this reactor: its inputs or its children's outputs to its outputs or
+        its children's inputs (``Environment.connect`` explains ``delay`` and ``broadcast``)."""
+        from .assembly import connect_ports  # assembly imports this module
+
+        self._require_unassembled("connect ports")
+        connect_ports(src, dst, delay, broadcast, container=self)
+
+    def descendants(self) -> list[Reactor]:
+        """This reactor and every reactor it contains, depth first, in creation order."""
+        found = [self]
+        for child in self._children:
+            found.extend(child.descendants())
+        return found
+
+    def _require_unassembled(self, what: str) -> None:
+        if self.env is not None:
+            raise AssemblyError(f"{self.fqn}: cannot {what} after assembly")
+
+    def _owns_or_contains(self, element: Any, kind: type) -> bool:
+        """True for this reactor's own element, or a ``kind`` port of a reactor it contains directly."""
+        owner = element.reactor
+        return owner is self or (isinstance(element, kind) and owner.parent is self)
 
     def _own(self, element: Any) -> Any:
         if self.env is not None:
@@ -158,23 +215,20 @@ class Reactor:
             raise AssemblyError(f"{owner}: a reaction needs at least one trigger")
         flat_effects = _flatten(effects, "effects", owner)
         for effect in flat_effects:
+            if isinstance(effect, InputPort) and effect.reactor.parent is self:
+                continue  # an input of a contained reactor: "sending inside"
             if not isinstance(effect, (OutputPort, LogicalAction)):
                 raise AssemblyError(f"{owner}: effect {effect.fqn} is not an output or logical action")
             if effect.reactor is not self:
                 raise AssemblyError(f"{owner}: effect {effect.fqn} belongs to another reactor")
-        for element in flat_triggers:
-            if element.reactor is not self:
-                raise AssemblyError(f"{owner}: trigger {element.fqn} belongs to another reactor")
+        flat_sources = _flatten(sources, "sources", owner)
+        for what, elements in (("trigger", flat_triggers), ("source", flat_sources)):
+            for element in elements:
+                if not self._owns_or_contains(element, OutputPort):
+                    raise AssemblyError(f"{owner}: {what} {element.fqn} belongs to another reactor")
         if self.env is not None:
             raise AssemblyError(f"{owner}: cannot add a reaction after assembly")
-        reaction = Reaction(
-            self,
-            label,
-            body,
-            flat_triggers,
-            _flatten(sources, "sources", owner),
-            flat_effects,
-        )
+        reaction = Reaction(self, label, body, flat_triggers, flat_sources, flat_effects)
         self._reactions.append(reaction)
         return reaction
 
@@ -211,3 +265,23 @@ class Bank(list):
                 raise AssemblyError(f"bank {self.name}: {member.fqn} has no port {name!r}")
             ports.extend(element if isinstance(element, Multiport) else [element])
         return ports
+
+
+def construct(
+    cls: type[R],
+    name: str,
+    bank_index: int | None,
+    parent: Reactor | None,
+    builder: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> R:
+    """Instantiates ``cls`` with its identity set *before* ``__init__`` runs, so ``__init__`` can use
+    ``name``, ``bank_index`` and ``fqn`` (a bank member seeds its RNG with its index, say)."""
+    reactor = cls.__new__(cls)
+    reactor.name = name
+    reactor.bank_index = bank_index
+    reactor.parent = parent
+    reactor._builder = builder
+    reactor.__init__(*args, **kwargs)
+    return reactor

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import sys
 import threading
 import time
 from typing import Any
@@ -49,7 +50,9 @@ class Scheduler:
         self._hi = -1
         self._queue: list[tuple[int, int, int, Any, Any]] = []
         self._seq = itertools.count()
-        self._physical_pending: set[tuple[Any, int, int]] = set()
+        self._pending: set[tuple[Any, int, int]] = set()
+        """(action, time, microstep) of every action event on the queue: a second event of one
+        action at one tag moves to the next free microstep instead of replacing the first."""
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
         self._fast = fast
@@ -60,6 +63,9 @@ class Scheduler:
         self._pool = WorkerPool(workers) if workers > 1 else None
         self._modes = LevelModes(n_levels)
         self._spent: list[Any] = []
+        self._hook_level = sys.maxsize
+        """The level at which ``_level_hook`` runs next (federates: send final outputs, wait for
+        inputs from other processes); never reached in a single process."""
         self._startups = [t for t in triggers if isinstance(t, Startup)]
         self._shutdowns = [t for t in triggers if isinstance(t, Shutdown)]
         self._timers = [t for t in triggers if isinstance(t, Timer)]
@@ -83,21 +89,31 @@ class Scheduler:
         with self._lock:
             heapq.heappush(self._queue, (tag[0], tag[1], next(self._seq), trigger, value))
 
-    def push_physical(self, trigger: Any, value: Any, delay: int) -> None:
+    def push_action(self, tag: Tag, trigger: Any, value: Any) -> None:
+        """An action event: if the action already has one at ``tag``, this one takes the next free
+        microstep (LF's default policy for actions without a minimum spacing: none is lost)."""
+        with self._lock:
+            self._push_action(tag, trigger, value)
+
+    def _push_action(self, tag: Tag, trigger: Any, value: Any) -> Tag:
+        pending = self._pending
+        time_, microstep = tag
+        while (trigger, time_, microstep) in pending:
+            microstep += 1
+        pending.add((trigger, time_, microstep))
+        heapq.heappush(self._queue, (time_, microstep, next(self._seq), trigger, value))
+        return (time_, microstep)
+
+    def push_physical(self, trigger: Any, value: Any, delay: int) -> Tag:
+        """Puts a physical event on the queue at its wall-clock tag; returns that tag."""
         with self._lock:
             if self._start_ns is None or self._finished:
                 raise ReactorError(f"{trigger.fqn} scheduled while the program is not running")
             when = time.monotonic_ns() - self._start_ns + delay
             now, microstep = self.tag
-            tag = (when, 0) if when > now else (now, microstep + 1)
-            # As reactor-c: an event of this action already at that tag defers this one by a microstep
-            # (two events of one trigger at one tag would deliver only the last value).
-            pending = self._physical_pending
-            while (trigger, tag[0], tag[1]) in pending:
-                tag = (tag[0], tag[1] + 1)
-            pending.add((trigger, tag[0], tag[1]))
-            heapq.heappush(self._queue, (tag[0], tag[1], next(self._seq), trigger, value))
+            tag = self._push_action((when, 0) if when > now else (now, microstep + 1), trigger, value)
             self._wakeup.notify()
+            return tag
 
     def request_stop(self) -> None:
         """Stop at the next microstep (or sooner, if a timeout comes first); thread-safe."""
@@ -147,17 +163,20 @@ class Scheduler:
             while True:
                 stop = self._stop_tag
                 head = (queue[0][0], queue[0][1]) if queue else None
+                if head is None and not until_idle and not self._keepalive:
+                    # Starvation: no event left and none can come, so the program ends at the next
+                    # microstep, with a timeout or without one (waiting for it would change nothing).
+                    starved = (self.tag[0], self.tag[1] + 1)
+                    if stop is None or starved < stop:
+                        self._stop_tag = stop = starved
                 if stop is not None and (head is None or head > stop):
                     target = stop
                 elif head is not None:
                     target = head
                 elif until_idle:
                     return None
-                elif self._keepalive:
-                    self._wakeup.wait()
-                    continue
                 else:
-                    self._stop_tag = (self.tag[0], self.tag[1] + 1)
+                    self._wakeup.wait()  # keepalive: wait for a physical action or a stop request
                     continue
                 if horizon is not None and target[0] > horizon:
                     return None
@@ -167,7 +186,7 @@ class Scheduler:
                         self._wakeup.wait(remaining / 1e9)
                         continue
                 events: list[tuple[Any, Any]] = []
-                pending = self._physical_pending
+                pending = self._pending
                 while queue and (queue[0][0], queue[0][1]) == target:
                     item = heapq.heappop(queue)
                     events.append((item[3], item[4]))
@@ -187,6 +206,7 @@ class Scheduler:
             for trigger, value in events:
                 trigger._fire(value)
                 spent.append(trigger)
+            events.clear()  # the caller's list would keep the tag's values alive past the tag
             if tag == self._stop_tag:
                 self._finished = True
                 for trigger in self._shutdowns:
@@ -214,6 +234,8 @@ class Scheduler:
         level = self._lo
         try:
             while level <= self._hi:
+                if level >= self._hook_level:
+                    self._level_hook(level)
                 bucket = buckets[level]
                 if bucket:
                     self.reactions_executed += len(bucket)
@@ -271,6 +293,9 @@ class Scheduler:
         finally:
             self._lo = len(buckets)
             self._hi = -1
+
+    def _level_hook(self, level: int) -> None:
+        """Runs before ``level`` once it reaches ``_hook_level`` (see FederateScheduler)."""
 
     def _propagate(self, reaction: Reaction, stamp: int) -> None:
         buckets = self._buckets

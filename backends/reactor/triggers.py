@@ -97,7 +97,8 @@ class _Action(Trigger):
 class LogicalAction(_Action):
     """Scheduled by its reactor's reactions; fires ``min_delay + delay`` later in logical time.
 
-    A total delay of zero means the next microstep of the current tag.
+    A total delay of zero means the next microstep of the current tag. Two schedules for one tag
+    keep both events: the later one moves to the next free microstep (LF's default policy).
     """
 
     __slots__ = ()
@@ -116,7 +117,7 @@ class LogicalAction(_Action):
         total = self.min_delay + delay
         time, microstep = clock.tag
         tag = (time, microstep + 1) if total == 0 else (time + total, 0)
-        clock.push_event(tag, self, value)
+        clock.push_action(tag, self, value)
 
 
 class PhysicalAction(_Action):

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from backends.reactor import AssemblyError, Environment, Reactor, ReactorError, msec
+from backends.reactor import AssemblyError, Environment, Reactor, ReactorError, msec, sec
 
 
 def worker_threads() -> set[threading.Thread]:
@@ -63,6 +63,19 @@ def test_startup_at_zero_and_shutdown_once_when_events_run_out():
             ("act", (msec(2), 0)),
             ("shutdown", (msec(2), 1)),  # no more events: the program ends at the next microstep
         ]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_program_with_a_timeout_that_runs_out_of_events_ends_at_the_next_microstep(fast):
+    """Starvation ends a program the same way with a timeout as without one: waiting for the timeout
+    (in real time, without fast mode) could change nothing, since no event can come."""
+    env = Environment(fast=fast, timeout=sec(5))
+    life = env.create(Life, "life", steps=2)
+    start = time.perf_counter()
+    env.run()
+    assert life.events[-1] == ("shutdown", (msec(2), 1))
+    assert env.tag == (msec(2), 1)
+    assert time.perf_counter() - start < 1.0
 
 
 def test_request_stop_from_a_reaction_ends_at_the_next_microstep_and_drops_later_events():

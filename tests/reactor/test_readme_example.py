@@ -28,7 +28,8 @@ def load(name: str = "readme_example") -> dict:
 
 def test_the_seed_program_uses_the_constructs_it_illustrates():
     program = readme_program()
-    assert 'env.bank(RolloutReactor, N_ROLLOUTS, "rollout"' in program
+    assert 'self.bank(RolloutReactor, N_ROLLOUTS, "rollout"' in program  # a main reactor contains it
+    assert 'env.create(Seed, "seed")' in program
     assert 'self.input("trajectories", N_ROLLOUTS)' in program
     assert "broadcast=True, delay=msec(1)" in program
     assert load()["N_ROLLOUTS"] == 6

@@ -133,27 +133,37 @@ def test_last_write_in_a_tag_wins_for_direct_and_delayed_readers_alike():
     assert delayed.seen == [((msec(1), 0), "second")]
 
 
-def test_two_events_of_one_logical_action_at_one_tag_deliver_the_last_value():
-    """The documented policy (README): one event per logical trigger and tag, the last scheduled wins."""
+class Twice(Reactor):
+    """Schedules its action twice from one reaction, for one tag (``delay``)."""
 
-    class Twice(Reactor):
-        def __init__(self):
-            self.act = self.logical_action("act")
-            self.seen: list = []
-            self.reaction(self.kick, triggers=[self.startup], effects=[self.act])
-            self.reaction(self.on_act, triggers=[self.act])
+    def __init__(self, delay: int):
+        self.delay = delay
+        self.act = self.logical_action("act")
+        self.seen: list = []
+        self.reaction(self.kick, triggers=[self.startup], effects=[self.act])
+        self.reaction(self.on_act, triggers=[self.act])
 
-        def kick(self) -> None:
-            self.act.schedule("a", msec(1))
-            self.act.schedule("b", msec(1))
+    def kick(self) -> None:
+        self.act.schedule("a", self.delay)
+        self.act.schedule("b", self.delay)
 
-        def on_act(self) -> None:
-            self.seen.append((self.tag, self.act.value))
+    def on_act(self) -> None:
+        self.seen.append((self.tag, self.act.value))
 
+
+@pytest.mark.parametrize(
+    ("delay", "expected"),
+    [
+        (msec(1), [((msec(1), 0), "a"), ((msec(1), 1), "b")]),
+        (0, [((0, 1), "a"), ((0, 2), "b")]),
+    ],
+)
+def test_two_events_of_one_logical_action_at_one_tag_keep_both_the_second_a_microstep_later(delay, expected):
+    """LF's default policy (reactor-c, as LF's own tests observe it): neither value is lost."""
     env = Environment()
-    twice = env.create(Twice, "twice")
+    twice = env.create(Twice, "twice", delay)
     env.run()
-    assert twice.seen == [((msec(1), 0), "b")]
+    assert twice.seen == expected
 
 
 class Ticker(Reactor):
@@ -172,22 +182,24 @@ class Ticker(Reactor):
 
 
 @pytest.mark.parametrize(
-    ("offset", "period", "timeout", "expected_ms"),
+    ("offset", "period", "timeout", "expected_ms", "last"),
     [
-        (msec(5), msec(10), msec(100), [5, 15, 25, 35, 45, 55, 65, 75, 85, 95]),
-        (0, msec(10), msec(100), [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]),  # fires at the timeout too
-        (msec(30), 0, msec(100), [30]),  # period 0: once
-        (msec(150), msec(10), msec(100), []),  # offset beyond the timeout: never
+        (msec(5), msec(10), msec(100), [5, 15, 25, 35, 45, 55, 65, 75, 85, 95], (msec(100), 0)),
+        # fires at the timeout too
+        (0, msec(10), msec(100), [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100], (msec(100), 0)),
+        # period 0: once; then the program starves and ends at the next microstep, not at the timeout
+        (msec(30), 0, msec(100), [30], (msec(30), 1)),
+        (msec(150), msec(10), msec(100), [], (msec(100), 0)),  # offset beyond the timeout: never
     ],
 )
-def test_timer_offset_period_and_fire_count_under_timeout(offset, period, timeout, expected_ms):
+def test_timer_offset_period_and_fire_count_under_timeout(offset, period, timeout, expected_ms, last):
     env = Environment(timeout=timeout)
     ticker = env.create(Ticker, "ticker", offset, period)
     env.run()
     assert ticker.ticks == [(msec(t), 0) for t in expected_ms]
-    # timeout semantics: the last tag is (timeout, 0) and shutdown runs exactly there
-    assert ticker.stops == [(timeout, 0)]
-    assert env.tag == (timeout, 0)
+    # timeout semantics: with events pending the last tag is (timeout, 0), shutdown runs exactly there
+    assert ticker.stops == [last]
+    assert env.tag == last
 
 
 def test_events_after_the_timeout_are_dropped():
