@@ -122,6 +122,8 @@ class BackendOptions:
     """Settings shared by all backends; each backend uses the ones that apply to it."""
 
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+    processes: int = field(default_factory=lambda: os.cpu_count() or 1)
+    """Processes a backend that spreads its workers over processes of its own uses (``reactor-fed``)."""
     cluster_address: str | None = None
     """An existing cluster to run on (the backend's ``cluster_option``), else None: a private one."""
     scratch_dir: str | None = None

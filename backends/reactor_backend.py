@@ -140,9 +140,13 @@ class ReactorBackend(Backend):
     description = "in-house reactor runtime: a bank of reactors, one logical tag per operation"
     operations = frozenset({"call_all", "micro", "pipeline"})
 
+    def _environment(self) -> Environment:
+        """The program every operation runs in: one process here, federated in ``reactor-fed``."""
+        return Environment(workers=self.threads, fast=True)
+
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
         self.n_workers = n_workers
-        self._env = Environment(workers=self.threads, fast=True)
+        self._env = self._environment()
         self._driver = self._env.create(_Driver, "driver", n_workers)
         hosts = self._env.bank(_Host, n_workers, "host", factory)
         self._env.connect(self._driver.out, hosts.port("inp"), broadcast=True)
@@ -174,7 +178,7 @@ class ReactorBackend(Backend):
 
     def start_pipeline(self, spec: PipelineSpec) -> None:
         self.n_workers = spec.n_rollouts
-        env = self._env = Environment(workers=self.threads, fast=True)
+        env = self._env = self._environment()
         self._clock = env.create(_RoundClock, "clock")
         # Created before the rollouts: a level's reactions are handed to the worker threads in
         # creation order, so the pipelined learner (the longest reaction) starts first.

@@ -41,7 +41,10 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
     if reason:
         return {**outcome, "status": "unavailable", "error": reason}
     options = BackendOptions(
-        threads=spec["threads"], cluster_address=spec.get("cluster_address"), scratch_dir=spec.get("scratch")
+        threads=spec["threads"],
+        processes=spec.get("processes") or 1,
+        cluster_address=spec.get("cluster_address"),
+        scratch_dir=spec.get("scratch"),
     )
     backend = backend_cls(options)
     params = spec["params"]
@@ -63,7 +66,7 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
             warmup=measurement.warmup,
             cpu_util=window.cpu_util,
             other_cpu_pct=window.other_cpu_pct,
-            **{key: settings.get(key) for key in ("threads", "cluster_address", "worker_nodes")},
+            **{key: settings.get(key) for key in ("threads", "processes", "cluster_address", "worker_nodes")},
             result_digest=measurement.extra.get("result_digest"),
             series=measurement.series,
         )

@@ -53,6 +53,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="continue this CSV: run its missing cells with the run's settings")  # fmt: skip
     parser.add_argument("--threads", type=POSITIVE_COUNT,
                         help="worker threads of the reactor runtime (default: cores)")  # fmt: skip
+    parser.add_argument("--processes", type=POSITIVE_COUNT,
+                        help="federate processes of reactor-fed (default: cores)")  # fmt: skip
     clusters.add_options(parser)
     parser.add_argument("--set", dest="options", action="append", type=assignment, default=[],
                         metavar="NAME=VALUE", help="a workload option on every point of the suite that takes "
@@ -73,12 +75,18 @@ def _choice(args: argparse.Namespace, recorded: RunChoice | None) -> RunChoice:
     else:
         backends = list(recorded.backends) if recorded and recorded.backends is not None else None
     threads = args.threads or (recorded.threads if recorded else os.cpu_count() or 1)
+    processes = args.processes or (recorded.processes if recorded else os.cpu_count() or 1)
     if args.options:
         options = tuple(sorted(dict(args.options).items()))
     else:
         options = recorded.options if recorded else ()
     return RunChoice(
-        suite, registry.profile_for(suite, profile), tuple(backends) if backends else None, threads, options
+        suite,
+        registry.profile_for(suite, profile),
+        tuple(backends) if backends else None,
+        threads,
+        processes,
+        options,
     )
 
 
@@ -171,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
         run_id=prepared.run_id,
         timeout_s=args.timeout,
         threads=choice.threads,
+        processes=choice.processes,
         cluster_addresses=prepared.cluster_addresses,
         backends=choice.backends_text,
         options=choice.options_text,

@@ -1,11 +1,11 @@
 """What ``run --resume`` may continue: a file of this harness version, and cells of the run it holds.
 
 A results file holds one run: one suite, one profile, one choice of backends, reactor threads and
-workload options (``--set``), recorded in every row (``suite``, ``profile``, ``run_backends``,
-``run_threads``, ``run_options``). Resuming it with
+federate processes, and workload options (``--set``), recorded in every row (``suite``, ``profile``,
+``run_backends``, ``run_threads``, ``run_processes``, ``run_options``). Resuming it with
 other settings would mix measurements of different sizes or configurations under one run id, so a
 resume may only run cells of that run's plan (all of them, or a subset: fewer backends, one suite of
-``all``) with the same profile and threads; more repeats than the run had are allowed.
+``all``) with the same profile, threads and processes; more repeats than the run had are allowed.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class RunChoice:
     backends: tuple[str, ...] | None
     """None: every backend that applies."""
     threads: int
+    processes: int
     options: tuple[tuple[str, str], ...] = ()
     """``--set NAME=VALUE`` options, sorted by name."""
 
@@ -46,7 +47,7 @@ class RunChoice:
         options = f", options {self.options_text}" if self.options else ""
         return (
             f"suite {self.suite!r}, profile {self.profile!r}, backends {self.backends_text}, "
-            f"threads {self.threads}{options}"
+            f"threads {self.threads}, processes {self.processes}{options}"
         )
 
 
@@ -72,9 +73,9 @@ def header_difference(header: list[str], expected: list[str]) -> str | None:
 
 def recorded_choice(rows: list[dict[str, str]], path: Path) -> RunChoice:
     """The settings of the run a file holds; a file mixing several runs cannot be resumed."""
-    columns = ("suite", "profile", "run_backends", "run_threads", "run_options", "run_id")
-    suite, profile, backends, threads, options, _ = (_single(rows, column, path) for column in columns)
-    if not threads.isdigit() or suite not in registry.SUITES:
+    columns = ("suite", "profile", "run_backends", "run_threads", "run_processes", "run_options", "run_id")
+    suite, profile, backends, threads, processes, options, _ = (_single(rows, c, path) for c in columns)
+    if not (threads.isdigit() and processes.isdigit()) or suite not in registry.SUITES:
         raise UsageError(f"--resume {path}: its rows do not record a run of this version (suite {suite!r})")
     pairs = [item.partition("=") for item in options.split(OPTION_SEPARATOR) if item]
     return RunChoice(
@@ -82,6 +83,7 @@ def recorded_choice(rows: list[dict[str, str]], path: Path) -> RunChoice:
         profile,
         None if backends == ALL_BACKENDS else tuple(backends.split(",")),
         int(threads),
+        int(processes),
         tuple((name, value) for name, _, value in pairs),
     )
 
@@ -100,6 +102,8 @@ def check_resumable(path: Path, recorded: RunChoice, requested: RunChoice) -> No
         differences.append(f"profile {requested.profile!r} is not the run's {recorded.profile!r}")
     if requested.threads != recorded.threads:
         differences.append(f"--threads {requested.threads} is not the run's {recorded.threads}")
+    if requested.processes != recorded.processes:
+        differences.append(f"--processes {requested.processes} is not the run's {recorded.processes}")
     if requested.options != recorded.options:
         differences.append(f"--set {requested.options_text or '(none)'} is not the run's")
     if not differences:

@@ -40,6 +40,7 @@ class RunSettings:
     run_id: str
     timeout_s: float
     threads: int
+    processes: int = field(default_factory=lambda: os.cpu_count() or 1)
     cluster_addresses: dict[str, str] = field(default_factory=dict)
     """``Backend.cluster_option`` -> the existing cluster its backends run on."""
     backends: str = "all"
@@ -108,6 +109,7 @@ def run_one(cell: Cell, settings: RunSettings) -> CellOutcome:
         "backend": cell.backend,
         "profile": cell.profile,
         "threads": settings.threads,
+        "processes": settings.processes,
         "cluster_address": settings.cluster_addresses.get(registry.BACKENDS[cell.backend].cluster_option),
     }
     python = interpreters.executable(registry.BACKENDS[cell.backend].interpreter)
@@ -202,6 +204,7 @@ def _outcome(
         "profile": cell.profile,
         "run_backends": settings.backends,
         "run_threads": settings.threads,
+        "run_processes": settings.processes,
         "run_options": settings.options,
         "status": status,
         "error": error,
@@ -210,6 +213,7 @@ def _outcome(
         "work": result.get("work"),
         "result_digest": result.get("result_digest"),
         "threads": result.get("threads"),
+        "processes": result.get("processes"),
         "cluster_address": result.get("cluster_address"),
         "worker_nodes": result.get("worker_nodes"),
         "cell_wall_s": round(wall, 3),

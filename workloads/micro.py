@@ -20,6 +20,7 @@ GRIDS: dict[str, list[Params]] = {
     "quick": [
         {"program": "chain", "size": 64, "workers": 1},
         {"program": "bank", "size": 1, "workers": 1},
+        {"program": "bank", "size": 2, "workers": 1},
         {"program": "bank", "size": 4, "workers": 1},
         {"program": "bank", "size": 16, "workers": 1},
         {"program": "numpy-bank", "size": 16, "workers": 1},
@@ -29,6 +30,9 @@ GRIDS: dict[str, list[Params]] = {
 GRIDS["paper"] = GRIDS["quick"]
 
 SINGLE_THREADED = {"xronos", "xronos-ft"}
+FEDERATED = {"reactor-fed"}
+"""Backends whose bank spreads over processes: only bank rounds of at least one member per federate
+(the bank of 2 over 2 federates is one tag's coordination cost); they have no chain or numpy bank."""
 
 
 class Micro(Workload):
@@ -47,6 +51,8 @@ class Micro(Workload):
     def applies_to(self, params: Params, backend: str, profile: str) -> bool:
         if backend in SINGLE_THREADED:
             return params["workers"] == 1 and params["program"] != "numpy-bank"
+        if backend in FEDERATED:
+            return params["program"] == "bank" and int(params["size"]) >= 2
         return True
 
     def measure(self, backend: Backend, params: Params, profile: str) -> Measurement:

@@ -266,7 +266,7 @@ def test_report_counts_a_resumed_cell_by_its_final_outcome(tmp_path: Path, capsy
 def test_resume_with_other_workload_options_is_refused(tmp_path: Path, capsys):
     """``--set`` changes the cells' parameters: a run with target=50 is not one with target=60."""
     recorded = {"suite": "training-return", "profile": "smoke", "run_backends": "sequential",
-                "run_threads": 2, "run_options": "target=50"}  # fmt: skip
+                "run_threads": 2, "run_processes": 2, "run_options": "target=50"}  # fmt: skip
     results = write_results(tmp_path / "run.csv", [row(**recorded, workload="training-return")])
     before = results.read_bytes()
     assert main(["run", "--resume", str(results), "--set", "target=60"]) == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backends.reactor import Environment, Reactor, msec
+from backends.reactor import Environment, Federation, Reactor, msec
 
 PERIOD = msec(1)
 
@@ -73,3 +73,49 @@ def test_a_horizon_between_tags_processes_nothing_more():
     env.run_until(3 * PERIOD)
     assert source.rounds == 3
     env.stop()
+
+
+class ReportingSink(Reactor):
+    """The sink of a federated program: it sends what it saw back to this process."""
+
+    def __init__(self) -> None:
+        self.now = self.input("now")
+        self.before = self.input("before")
+        self.record = self.output("record")
+        self.reaction(self.take, triggers=[self.now], sources=[self.before], effects=[self.record])
+
+    def take(self) -> None:
+        self.record.set((self.tag, self.now.value, self.before.get(None)))
+
+
+class Collector(Reactor):
+    def __init__(self) -> None:
+        self.record = self.input("record")
+        self.seen: list = []
+        self.reaction(self.keep, triggers=[self.record])
+
+    def keep(self) -> None:
+        self.seen.append(self.record.value)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_run_until_drives_a_federated_program_round_by_round(workers):
+    """The timer's reactor stays in this process, the sink runs in a federate: the same rounds and
+    the same delayed values as in one process."""
+    env = Environment(workers=workers, federates=Federation(1, placement={"sink": 0}))
+    source = env.create(Source, "source")
+    sink = env.create(ReportingSink, "sink")
+    collector = env.create(Collector, "collector")
+    env.connect(source.out, sink.now)
+    env.connect(source.out, sink.before, delay=PERIOD)
+    env.connect(sink.record, collector.record)
+    env.start(process_startup=False)
+    try:
+        env.run_until(0)
+        for round_number in range(1, 5):
+            env.run_until(round_number * PERIOD)
+            assert source.rounds == round_number
+            assert collector.seen[-1] == ((round_number * PERIOD, 0), round_number, round_number - 1 or None)
+    finally:
+        env.stop()
+    assert len(collector.seen) == 4
