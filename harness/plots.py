@@ -33,6 +33,7 @@ BACKEND_STYLE = {
     "gym-sync-vector": ("tab:olive", "P"),
     "gym-async-vector": ("tab:brown", "X"),
     "ale-vector": ("tab:purple", "*"),
+    "reactor-fed": ("darkred", "H"),
     "pykka": ("darkorange", "h"),
     "dask": ("navy", "p"),
 }

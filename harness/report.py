@@ -16,6 +16,7 @@ from pathlib import Path
 
 from workloads.base import SERIES_PARAMS
 
+from . import placement
 from .aggregate import CellSummary
 from .checks import point_of
 from .paper import agent_steps_per_s
@@ -327,6 +328,40 @@ def is_report(path: Path) -> bool:
     return head.startswith(TITLE) and GENERATED_BY in head
 
 
+def placement_section(summaries: list[CellSummary]) -> str | None:
+    """The 2x2 table (``harness.placement``): the four cells' medians and the two effects."""
+    found = placement.points(summaries)
+    if not found:
+        return None
+    header = [
+        "point",
+        "metric",
+        *(f"{b} ({where})" for b, where in zip(placement.CELLS, PLACES, strict=True)),
+    ]
+    header += [f"{name}: {a} / {b}" for name, a, b in placement.EFFECTS]
+    lines = ["| " + " | ".join(map(table_cell, header)) + " |", "|" + "---|" * len(header)]
+    for point in found:
+        ratios = [point.ratio(a, b) for _, a, b in placement.EFFECTS]
+        cells = [
+            point.label,
+            f"{point.metric} ({point.unit})",
+            *(f"{point.values[b]:.4g}" for b in placement.CELLS),
+        ]
+        cells += [f"{r:.3g}" if r is not None else "" for r in ratios]
+        lines.append("| " + " | ".join(map(table_cell, cells)) + " |")
+    return (
+        "## The model at fixed placement, placement at fixed model\n\n"
+        "`pykka` (actors) and `reactor` (reactors) run on threads of one process; `ray` (actors) and "
+        "`reactor-fed` (reactors) in processes. Ratios are of times (a rate's inverse), < 1 when the "
+        "first is faster: the model at fixed placement (`reactor / pykka`, `reactor-fed / ray`) and "
+        "placement at fixed model (`pykka / ray`, `reactor / reactor-fed`: threads instead of "
+        "processes).\n\n" + "\n".join(lines) + "\n"
+    )
+
+
+PLACES = ("threads", "threads", "processes", "processes")
+
+
 def render_report(
     rows: list[dict[str, str]], summaries: list[CellSummary], paper: list[dict[str, str]]
 ) -> str:
@@ -349,6 +384,9 @@ def render_report(
     ]
     tables = [section_table(section, summaries, paper) for section in SECTIONS]
     parts += [t for t in tables if t]
+    two_by_two = placement_section(summaries)
+    if two_by_two:
+        parts.append(two_by_two)
     problems = problem_table(outcomes)
     if problems:
         parts += ["## Cells that did not end ok\n", problems]

@@ -45,3 +45,22 @@ def test_report_of_a_corrupt_csv_writes_nothing(tmp_path: Path, capsys):
 def test_report_into_a_missing_folder_is_a_usage_error(tmp_path: Path, capsys):
     assert main(["report", str(_csv(tmp_path)), "--out", str(tmp_path / "nope" / "R.md")]) == 2
     assert "nope does not exist" in capsys.readouterr().err
+
+
+def test_report_separates_the_model_from_placement(tmp_path: Path):
+    """The 2x2: reactor and pykka on threads, reactor-fed and ray in processes."""
+    from tests.harness.sample_rows import row, write_results
+
+    times = {"reactor": 1.0, "pykka": 10.0, "reactor-fed": 5.0, "ray": 50.0}
+    rows = [row(backend=b, repeat=r, value=t) for b, t in times.items() for r in range(2)]
+    out = tmp_path / "R.md"
+    assert main(["report", str(write_results(tmp_path / "run.csv", rows)), "--out", str(out)]) == 0
+    section = out.read_text().split("## The model at fixed placement, placement at fixed model")[1]
+    header, _, line = [x for x in section.splitlines() if x.startswith("|")][:3]
+    cells = dict(zip([c.strip() for c in header.strip("|").split("|")],
+                     [c.strip() for c in line.strip("|").split("|")], strict=True))  # fmt: skip
+    assert cells["model, threads: reactor / pykka"] == "0.1"
+    assert cells["model, processes: reactor-fed / ray"] == "0.1"
+    assert cells["placement, actors: pykka / ray"] == "0.2"
+    assert cells["placement, reactors: reactor / reactor-fed"] == "0.2"
+    assert cells["reactor-fed (processes)"] == "5"

@@ -35,7 +35,7 @@ def test_smoke_suite_end_to_end(cli, tmp_path: Path):
     assert ft and all(r["status"] == "unavailable" and "make freethreaded" in r["error"] for r in ft)
     rows = [r for r in all_rows if BACKENDS[r["backend"]].interpreter is None]
     assert {r["status"] for r in rows} == {"ok"}
-    groups = ("sequential", "reactor", "ray", "ray-compiled", "xronos", "pykka", "dask")  # plugins included
+    groups = ("sequential", "reactor", "reactor-fed", "ray", "ray-compiled", "xronos", "pykka", "dask")
     for workload in ("gym", "atari"):
         digests = {r["backend"]: r["result_digest"] for r in rows if r["workload"] == workload}
         assert len({digests[b] for b in groups}) == 1 and digests["reactor"] != "", digests
