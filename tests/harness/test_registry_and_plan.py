@@ -29,12 +29,12 @@ def test_backends_for_respects_operations():
     def runs(workload: str) -> set[str]:
         return set(registry.backends_for(registry.WORKLOADS[workload])) & BUILT_IN
 
-    groups = {"sequential", "ray", "ray-compiled", "reactor", "xronos", "reactor-ft", "xronos-ft"}
+    groups = {"sequential", "ray", "ray-compiled", "reactor", "reactor-fed", "xronos", "reactor-ft", "xronos-ft"}
     assert runs("collectives") == groups
     assert runs("training") == groups
     vectors = {"gym-sync-vector", "gym-async-vector", "ale-vector"}  # the suites pick theirs (applies_to)
     assert runs("gym") == groups | vectors
-    assert runs("micro") == {"reactor", "xronos", "reactor-ft", "xronos-ft"}
+    assert runs("micro") == {"reactor", "reactor-fed", "xronos", "reactor-ft", "xronos-ft"}
 
 
 BUILT_IN = {name for name, plugin in registry.ORIGINS.items() if plugin.distribution == "actor-reactor-bench"}
