@@ -242,6 +242,7 @@ class Environment:
         elif self._coordinator is None:
             self._scheduler.run(until_idle=True)
         else:
+            self._coordinator.set_horizon(None)
             with self._coordinator.driving():
                 self._scheduler.run(until_idle=True)
 
@@ -252,8 +253,10 @@ class Environment:
         a delayed connection of one period carries a value into the next round. Unlike
         ``run_until_idle`` it returns while periodic timers still have events pending (start such a
         program with ``start(process_startup=False)``, then ``run_until(0)`` for the startup tag).
-        In a federation the timer's reactor must stay in this process (it is where the horizon is
-        checked); the federates go on as far as their grants let them.
+        In a federation the timer's reactor must stay in this process (it is where the rounds are
+        set), and no federate goes past ``time`` either: a federate that went ahead into the next
+        round would make a later ``stop`` agree on that round's tag, so the number of rounds a
+        program runs would depend on timing.
         """
         if self._scheduler is None:
             raise ReactorError(
@@ -262,6 +265,7 @@ class Environment:
         if self._coordinator is None:
             self._scheduler.run(until_idle=True, horizon=time)
         else:
+            self._coordinator.set_horizon(time)
             with self._coordinator.driving():
                 self._scheduler.run(until_idle=True, horizon=time)
 

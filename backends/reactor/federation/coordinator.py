@@ -398,6 +398,13 @@ class Coordinator:
         self._thread = threading.Thread(target=self._serve, name="reactor-rti", daemon=True)
         self._thread.start()
 
+    def set_horizon(self, time: int | None) -> None:
+        """Bounds every node's grants by logical time ``time`` (None: unbounded); see the RTI's."""
+        with self.lock:
+            if self.rti.horizon != time:
+                self.rti.set_horizon(time)
+                self._flush()
+
     def set_starvation(self, allowed: bool) -> None:
         with self.lock:
             self.rti.allow_starvation = allowed

@@ -30,7 +30,7 @@ from typing import Any
 from ..timeunits import Tag
 from . import protocol as P
 from .graph import FederateGraph
-from .tags import FOREVER, delayed, latest_before, next_microstep
+from .tags import FOREVER, MAX_MICROSTEP, delayed, latest_before, next_microstep
 
 Send = Callable[[int, tuple[Any, ...]], None]
 
@@ -76,6 +76,7 @@ class RTI:
         self._dirty: set[int] = set()
         self._batching = 0
         self.grants_sent = 0
+        self.horizon: int | None = None
 
     # ----- what nodes tell the RTI ----------------------------------------------------------------
 
@@ -170,6 +171,13 @@ class RTI:
         """Some group waits only for the clock: the earliest tag a physical action could get."""
         return any(self._floor_blocked)
 
+    def set_horizon(self, time: int | None) -> None:
+        """No node may go past logical time ``time`` (None: no bound): what a host that drives
+        rounds with ``run_until`` asks of the whole federation, so that a stop after a round is agreed
+        at the same tag as in one process, not at a later one a federate had gone ahead to."""
+        self.horizon = time
+        self.evaluate_all()
+
     def evaluate_all(self) -> None:
         self._dirty.update(range(len(self.graph.groups)))
         self._settle()
@@ -257,6 +265,9 @@ class RTI:
                 nxt = tag
         if nxt is None:
             return changed
+        horizon = self.horizon
+        if horizon is not None and nxt[0] > horizon:
+            return changed  # the host has not let logical time pass its horizon yet
         if len(members) > 1 and self._proposal is not None and nxt > self._proposal:
             return changed  # a stop is being agreed: a joint tag past it might never be processed
         earliest = FOREVER
@@ -274,6 +285,8 @@ class RTI:
         if len(members) == 1:
             state = self._nodes[members[0]]
             grant = latest_before(earliest)
+            if horizon is not None and grant > (horizon, MAX_MICROSTEP):
+                grant = (horizon, MAX_MICROSTEP)
             if state.granted is None or grant > state.granted:
                 state.granted = grant
                 self.grants_sent += 1
