@@ -87,6 +87,20 @@ class PipelineSpec:
     def pipelined(self) -> bool:
         return self.variant == "pipelined"
 
+    def stages(self) -> list[tuple[Callable[..., Any], int | None]]:
+        """Every worker of the graph as (factory, index): the rollouts in order, then the replay and
+        the learner (index None: built with no argument). Backends that host them alike (actors)
+        build this list and hand the result to ``split``."""
+        return [(self.rollout, i) for i in range(self.n_rollouts)] + [
+            (self.replay, None),
+            (self.learner, None),
+        ]
+
+    @staticmethod
+    def split(hosts: list[Any]) -> tuple[list[Any], Any, Any]:
+        """(rollouts, replay, learner) of what was built from ``stages()``, in that order."""
+        return hosts[:-2], hosts[-2], hosts[-1]
+
 
 def error_line(error: BaseException) -> str:
     """``Type: first line of the message``: how an error is named in one line (a CSV cell, a message)."""

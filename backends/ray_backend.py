@@ -175,10 +175,7 @@ class RayBackend(Backend):
         """Rollout actors, a replay actor and a learner actor; all of them must be running."""
         self.n_workers = spec.n_rollouts
         self._init(spec.n_rollouts + 2)
-        actors = self._create(
-            [(spec.rollout, i) for i in range(spec.n_rollouts)] + [(spec.replay, None), (spec.learner, None)]
-        )
-        self._actors, (self._replay, self._learner) = actors[:-2], actors[-2:]
+        self._actors, self._replay, self._learner = spec.split(self._create(spec.stages()))
         self._pipelined = spec.pipelined
         self._weights: Any = None
         self._minibatch: Any = None

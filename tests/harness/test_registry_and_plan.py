@@ -29,7 +29,16 @@ def test_backends_for_respects_operations():
     def runs(workload: str) -> set[str]:
         return set(registry.backends_for(registry.WORKLOADS[workload])) & BUILT_IN
 
-    groups = {"sequential", "ray", "ray-compiled", "reactor", "reactor-fed", "xronos", "reactor-ft", "xronos-ft"}
+    groups = {
+        "sequential",
+        "ray",
+        "ray-compiled",
+        "reactor",
+        "reactor-fed",
+        "xronos",
+        "reactor-ft",
+        "xronos-ft",
+    }
     assert runs("collectives") == groups
     assert runs("training") == groups
     vectors = {"gym-sync-vector", "gym-async-vector", "ale-vector"}  # the suites pick theirs (applies_to)

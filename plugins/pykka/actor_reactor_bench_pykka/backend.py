@@ -95,10 +95,7 @@ class PykkaBackend(Backend):
 
     def start_pipeline(self, spec: PipelineSpec) -> None:
         self.n_workers = spec.n_rollouts
-        actors = self._create(
-            [(spec.rollout, i) for i in range(spec.n_rollouts)] + [(spec.replay, None), (spec.learner, None)]
-        )
-        self._actors, (self._replay, self._learner) = actors[:-2], actors[-2:]
+        self._actors, self._replay, self._learner = spec.split(self._create(spec.stages()))
         self._pipelined = spec.pipelined
         self._weights: Any = None
         self._minibatch: Any = None
