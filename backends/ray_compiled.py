@@ -7,13 +7,20 @@ Facts that shape this module (DESIGN.md §7): a channel must hold the largest me
 ``_max_inflight_executions=1`` keeps rounds synchronous and each round's results are fetched before
 the next; an actor can be in one compiled graph at a time, so every call goes through one graph
 whose input is ``(method, argument)``; ``teardown()`` runs before Ray shuts down. Idle graph actors
-poll their channels, which ``cpu_util`` and ``idle_cpu_util`` make visible.
+poll their channels, which ``cpu_util`` and ``idle_cpu_util`` make visible. A channel's named
+semaphores (``/dev/shm/sem.hdr<pid>-*``, ``sem.obj<pid>-*``) outlive the graph's teardown and Ray's
+shutdown, so ``shutdown`` removes those its own processes made.
 """
 
 from __future__ import annotations
 
 import copy
+import os
+import re
+from pathlib import Path
 from typing import Any
+
+import psutil
 
 from .base import PipelineSpec, WorkerFactory, WorkerFailed
 from .ray_backend import Raised, RayBackend, payload_bytes
@@ -22,6 +29,33 @@ CHANNEL_MARGIN_BYTES = 64 * 1024
 MIN_BUFFER_BYTES = 1024 * 1024
 """Results can be as large as the argument (the collectives' copies), never larger in our workloads,
 so a channel holds max(argument, 1 MiB) plus the margin."""
+SHM = Path("/dev/shm")
+CHANNEL_SEMAPHORE = re.compile(r"^sem\.(?:hdr|obj)(\d+)-\d+$")
+"""The names Ray gives a channel's semaphores: the creating process's pid, then a unique number."""
+
+
+def _shm_names() -> set[str]:
+    return set(os.listdir(SHM)) if SHM.is_dir() else set()
+
+
+def unlink_channel_semaphores(before: set[str]) -> list[str]:
+    """Removes the channel semaphores made since ``before`` by this process or by one that is gone
+    (the graph's actors, after Ray's shutdown); a live process's are left to it. Unlinking only
+    removes the name, so a process that still has one open keeps it until it closes it."""
+    removed = []
+    for name in sorted(_shm_names() - before):
+        match = CHANNEL_SEMAPHORE.match(name)
+        if match is None:
+            continue
+        pid = int(match.group(1))
+        if pid != os.getpid() and psutil.pid_exists(pid):
+            continue
+        try:
+            (SHM / name).unlink()
+            removed.append(name)
+        except FileNotFoundError:
+            continue
+    return removed
 
 
 class RayCompiledBackend(RayBackend):
@@ -31,6 +65,7 @@ class RayCompiledBackend(RayBackend):
     headline_only_in_quick = True
 
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
+        self._shm_before = _shm_names()
         super().start(factory, n_workers)
         self._graph: Any = None
         self._buffer_bytes = 0
@@ -65,6 +100,7 @@ class RayCompiledBackend(RayBackend):
         """
         from ray.dag import InputNode, MultiOutputNode
 
+        self._shm_before = _shm_names()
         super().start_pipeline(spec)
         with InputNode() as inputs:
             batches = [actor.call.bind("collect", inputs[0]) for actor in self._actors]
@@ -98,7 +134,12 @@ class RayCompiledBackend(RayBackend):
         try:
             self._teardown()
         finally:
-            super().shutdown()
+            try:
+                super().shutdown()
+            finally:
+                before = getattr(self, "_shm_before", None)
+                if before is not None:
+                    unlink_channel_semaphores(before)
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "channel_buffer_bytes": getattr(self, "_buffer_bytes", 0)}

@@ -16,11 +16,13 @@ from tests.conftest import tagged_processes
 from workloads.sampling import PAPER_ONLY_BACKENDS
 
 pytestmark = pytest.mark.slow
+SHM = "/dev/shm"
 
 
 def test_smoke_suite_end_to_end(cli, tmp_path: Path):
     out = tmp_path / "smoke.csv"
     tag = uuid.uuid4().hex
+    shm_before = set(os.listdir(SHM))
     # the free-threaded backends as on a machine without `make freethreaded` (test_freethreaded runs them)
     no_ft = {**os.environ, interpreters.FREE_THREADED_VARIABLE: str(tmp_path / "no-ft" / "python")}
     result = cli("run", "--suite", "smoke", "--out", str(out), tag=tag, env=no_ft)
@@ -72,6 +74,7 @@ def test_smoke_suite_end_to_end(cli, tmp_path: Path):
         assert float(row["value"]) > 0
         assert row["python_version"] and row["cpu_count"] and row["git_commit"] is not None
     assert tagged_processes(tag) == []
+    assert set(os.listdir(SHM)) - shm_before == set()  # ray-compiled's channel semaphores included
 
 
 def test_resume_runs_only_missing_cells(cli, tmp_path: Path):
