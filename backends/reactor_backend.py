@@ -37,22 +37,6 @@ ROUND_NS = msec(1)
 """One pipeline round per logical millisecond (any period would do: the program runs in fast mode)."""
 
 
-class _Driver(Reactor):
-    def __init__(self, width: int):
-        self.results: list[Any] | None = None
-        self.command = self.physical_action("command")
-        self.out = self.output("out")
-        self.replies = self.input("replies", width)
-        self.reaction(self.send, triggers=[self.command], effects=[self.out])
-        self.reaction(self.collect, triggers=[self.replies])
-
-    def send(self) -> None:
-        self.out.set(self.command.value)
-
-    def collect(self) -> None:
-        self.results = self.replies.values()
-
-
 class _Host(Reactor):
     """Owns one worker, built here so that it lives inside the reactor, like a Ray actor's state."""
 
@@ -147,7 +131,7 @@ class ReactorBackend(Backend):
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
         self.n_workers = n_workers
         self._env = self._environment()
-        self._driver = self._env.create(_Driver, "driver", n_workers)
+        self._driver = self._env.create(bench.Commander, "driver", n_workers)
         hosts = self._env.bank(_Host, n_workers, "host", factory)
         self._env.connect(self._driver.out, hosts.port("inp"), broadcast=True)
         self._env.connect(hosts.port("out"), self._driver.replies)

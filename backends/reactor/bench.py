@@ -207,8 +207,10 @@ def bank_tag_ms(
     return (long_s - short_s) / (rounds - max(1, rounds // 4)) * 1e3
 
 
-class _Commander(Reactor):
-    """The harness backend's driver: each physical event is one round, replies gathered in order."""
+class Commander(Reactor):
+    """Drives rounds from outside the program: each scheduled physical event is one round, whose
+    value goes out to a bank and whose replies are gathered in bank order (the harness backend's
+    driver, and this module's ``driven_round``)."""
 
     def __init__(self, width: int):
         self.results: list | None = None
@@ -252,7 +254,7 @@ def driven_round(
     started = time.perf_counter()
     env = Environment(workers=workers, federates=federates)
     try:
-        driver = env.create(_Commander, "driver", width)
+        driver = env.create(Commander, "driver", width)
         bank = env.bank(_Copier, width, "worker")
         env.connect(driver.out, bank.port("inp"), broadcast=True)
         env.connect(bank.port("out"), driver.replies)

@@ -16,6 +16,7 @@ one process, with the same results.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .assembly import assemble, connect_ports
@@ -202,24 +203,33 @@ class Environment:
         self.start(process_startup=False)
         scheduler = self._scheduler
         coordinator = self._coordinator
-        failed: BaseException | None = None
-        try:
+
+        def to_the_end() -> None:
             if coordinator is not None:
                 coordinator.set_starvation(True)
             if scheduler is not None:
                 scheduler.run(until_idle=False)
             else:
                 coordinator.wait_done()
+
+        self._end_with(to_the_end)
+
+    def _end_with(self, to_the_end: Callable[[], None]) -> None:
+        """Runs ``to_the_end`` and then releases the scheduler and the federation, whether it
+        returned or raised (a failure is passed on to the federation before it is released)."""
+        failed: BaseException | None = None
+        try:
+            to_the_end()
         except BaseException as error:
             failed = error
             raise
         finally:
-            if scheduler is not None:
-                scheduler.close()
-            if coordinator is not None:
+            if self._scheduler is not None:
+                self._scheduler.close()
+            if self._coordinator is not None:
                 if failed is not None:
-                    coordinator.abort(failed)
-                coordinator.finish()
+                    self._coordinator.abort(failed)
+                self._coordinator.finish()
 
     def start(self, *, process_startup: bool = True) -> None:
         """Assembles, starts the clock and (by default) processes every tag that is already due."""
@@ -275,8 +285,8 @@ class Environment:
         coordinator = self._coordinator
         if coordinator is None and scheduler is None:
             return
-        failed: BaseException | None = None
-        try:
+
+        def to_the_end() -> None:
             if self._started and (scheduler is None or not scheduler.finished):
                 if scheduler is not None:
                     scheduler.request_stop()
@@ -284,16 +294,8 @@ class Environment:
                 else:
                     coordinator.request_stop()
                     coordinator.wait_done()
-        except BaseException as error:
-            failed = error
-            raise
-        finally:
-            if scheduler is not None:
-                scheduler.close()
-            if coordinator is not None:
-                if failed is not None:
-                    coordinator.abort(failed)
-                coordinator.finish()
+
+        self._end_with(to_the_end)
 
     def close(self) -> None:
         """Releases a federation's processes and shared memory at once (also when never run)."""
