@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import psutil
@@ -80,6 +82,24 @@ def tagged_processes(tag: str) -> list[str]:
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ray_sessions_in_a_folder_of_the_tests() -> Iterator[Path]:
+    """Tests that start Ray in this process (a backend built without a cell's scratch folder) or with
+    ``ray start`` would leave session folders in the shared /tmp/ray; here they go in a folder of the
+    test session's own, removed at its end (short: Ray's socket paths must stay under 107 bytes)."""
+    folder = Path(tempfile.mkdtemp(prefix="ray-tests-", dir="/tmp"))
+    previous = os.environ.get("RAY_TMPDIR")
+    os.environ["RAY_TMPDIR"] = str(folder)
+    try:
+        yield folder
+    finally:
+        if previous is None:
+            os.environ.pop("RAY_TMPDIR", None)
+        else:
+            os.environ["RAY_TMPDIR"] = previous
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
