@@ -131,6 +131,28 @@ class OperationNotSupported(Exception):
     """The workload asked for an operation this backend does not implement."""
 
 
+@dataclass(frozen=True)
+class Host:
+    """A machine a multi-host cell may use (DESIGN.md §10): on this machine a network namespace.
+
+    ``address`` is the IPv4 address the host's services listen on and others reach it by;
+    ``command`` is the prefix that runs a program there (``ip netns exec NAME``; an ssh command
+    elsewhere). Host 0 is where the cell's driver runs; workers go on hosts 1..H-1.
+    """
+
+    name: str
+    address: str
+    command: tuple[str, ...] = ()
+
+
+def worker_host(index: int, hosts: tuple[Host, ...]) -> Host:
+    """The host worker ``index`` runs on: round-robin over hosts 1..H-1 (host 0 keeps the driver),
+    so that every multi-host backend places the same worker on the same host."""
+    if len(hosts) < 2:
+        raise ValueError("a multi-host placement needs at least two hosts")
+    return hosts[1 + index % (len(hosts) - 1)]
+
+
 @dataclass
 class BackendOptions:
     """Settings shared by all backends; each backend uses the ones that apply to it."""
@@ -143,6 +165,10 @@ class BackendOptions:
     scratch_dir: str | None = None
     """A private folder of the cell, removed with it: where a framework keeps its temporary files
     (Ray's session folders) instead of a shared, world-writable one that nobody removes."""
+    hosts: tuple[Host, ...] = ()
+    """The test hosts of a multi-host cell (empty: everything on this machine, as usual). A backend
+    with ``multi_host`` starts its own cluster on them: its services on host 0, where this process
+    runs, and worker ``i`` on ``worker_host(i, hosts)``."""
 
 
 class Backend(abc.ABC):
@@ -167,6 +193,9 @@ class Backend(abc.ABC):
     ``BackendOptions.cluster_address``."""
     cluster_variable: ClassVar[str | None] = None
     """The environment variable the option defaults to (``RAY_ADDRESS``), as the framework's own."""
+    multi_host: ClassVar[bool] = False
+    """It can start its cluster on ``BackendOptions.hosts`` (test hosts), placing worker ``i`` on
+    ``worker_host(i, hosts)``; only such backends run the ``cluster`` suite."""
     interpreter: ClassVar[str | None] = None
     """None: cells run under the harness's own interpreter. Otherwise the name of another one the
     harness starts the cell with (``"free-threaded"``); ``availability`` is then asked in that process."""
@@ -220,6 +249,12 @@ class Backend(abc.ABC):
     def micro(self, program: str, size: int, workers: int) -> float:
         """Runtime micro-benchmark (reactor runtimes only); see workloads.micro."""
         raise OperationNotSupported(f"{self.name} has no runtime micro-benchmarks")
+
+    def coordination_messages(self) -> int | None:
+        """How many coordination messages the backend's own runtime has sent so far (the RTI's tag
+        grants, for federated reactors), or None when it cannot count them; read before and after
+        the measured rounds to give ``round_trips_per_round``."""
+        return None
 
     @abc.abstractmethod
     def shutdown(self) -> None:

@@ -10,6 +10,11 @@ every interpreter, values crossing process boundaries (a large array written onc
 memory per tag and read by every federate), with logical time coordinated by the RTI, and exactly
 the results of one process (tested). Federates start with ``spawn``: every worker is built inside
 its federate from the workload's picklable factory, as in a Ray actor.
+
+On test hosts (``BackendOptions.hosts``) there is one federate per host 1..H-1, started there with the
+host's command, connected over TCP to the RTI on host 0, where the driver runs; the members then go
+round-robin over the hosts (``worker_host``), and every value crosses the network inline: a
+broadcast goes once to each federate, not once to each member.
 """
 
 from __future__ import annotations
@@ -25,13 +30,35 @@ class ReactorFedBackend(ReactorBackend):
     name = "reactor-fed"
     description = "in-house reactor runtime federated: worker banks over F processes (--processes), an RTI"
     operations = frozenset({"call_all", "micro", "pipeline"})
+    multi_host = True
 
     @property
     def processes(self) -> int:
+        if len(self.options.hosts) >= 2:
+            return len(self.options.hosts) - 1
         return max(1, self.options.processes)
 
     def _environment(self) -> Environment:
-        return Environment(workers=self.threads, fast=True, federates=Federation(self.processes))
+        return Environment(workers=self.threads, fast=True, federates=self._federation())
+
+    def _federation(self) -> Federation:
+        hosts = self.options.hosts
+        if len(hosts) < 2:
+            return Federation(self.processes)
+        return Federation(
+            self.processes,
+            transport="tcp",
+            host=hosts[0].address,
+            start_method="command",
+            commands=[host.command for host in hosts[1:]],
+        )
+
+    def coordination_messages(self) -> int | None:
+        """The RTI's tag grants so far (TAG and PTAG, one per federate and tag it lets advance)."""
+        env = getattr(self, "_env", None)
+        federation = env.federation if env is not None else None
+        rti = getattr(federation, "rti", None) if federation is not None else None
+        return rti.grants_sent if rti is not None else None
 
     def micro(self, program: str, size: int, workers: int) -> float:
         """The bank round across the federates: a driver here, the bank's members in the federates;
@@ -56,4 +83,6 @@ class ReactorFedBackend(ReactorBackend):
             return []
         where = {name: n for n, names in federation.members.items() for name in names}
         bank = "host" if any(name.startswith("host[") for name in where) else "rollout"
-        return [f"federate {where[f'{bank}[{i}]']}" for i in range(self.n_workers) if f"{bank}[{i}]" in where]
+        hosts = self.options.hosts
+        label = (lambda n: hosts[1 + n].name) if len(hosts) >= 2 else (lambda n: f"federate {n}")
+        return [label(where[f"{bank}[{i}]"]) for i in range(self.n_workers) if f"{bank}[{i}]" in where]

@@ -17,12 +17,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from backends.base import BackendOptions, BackendUnavailable, OperationNotSupported, error_line
+from backends.base import BackendOptions, BackendUnavailable, Host, OperationNotSupported, error_line
 from workloads.base import MeasurementFailed
 
 from . import metadata, registry
 from .cpu_window import CpuWindow
 from .reaper import ParentGuard
+from .wire_window import WireWindow
 
 IDLE_WINDOW_S = 0.5
 """How long a polling backend is watched doing nothing, to record what waiting costs it."""
@@ -45,6 +46,7 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
         processes=spec.get("processes") or 1,
         cluster_address=spec.get("cluster_address"),
         scratch_dir=spec.get("scratch"),
+        hosts=tuple(Host(h["name"], h["address"], tuple(h["command"])) for h in spec.get("hosts", ())),
     )
     backend = backend_cls(options)
     params = spec["params"]
@@ -52,8 +54,10 @@ def run_cell(spec: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
         if workload.start(backend, params):
             outcome["startup_s"] = time.perf_counter() - started
-        with CpuWindow() as window:
+        wire = WireWindow(spec.get("host_namespaces", []), backend if backend_cls.multi_host else None)
+        with CpuWindow() as window, wire:
             measurement = workload.measure(backend, params, spec["profile"])
+        wire.add_metrics(measurement, workload, params, backend_cls.multi_host)
         if backend.polls_when_idle:
             with CpuWindow() as idle:
                 time.sleep(IDLE_WINDOW_S)

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import psutil
 
+from . import testhosts
+
 TOKEN_VARIABLE = "HARNESS_CELL_TOKEN"
 PARENT_VARIABLE = "HARNESS_PARENT_PID"
 SCRATCH_PREFIX = "harness-cell-"
@@ -144,7 +146,7 @@ def sweep_stale() -> list[str]:
             if match and path.is_dir() and not _alive(int(match.group(1))):
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(str(path))
-    return removed
+    return removed + testhosts.sweep()
 
 
 def _alive(pid: int) -> bool:

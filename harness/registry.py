@@ -69,8 +69,8 @@ def _suites(workloads: dict[str, Workload]) -> dict[str, list[str]]:
     for name, workload in workloads.items():
         for suite in (workload.suite, *workload.also_in):
             suites.setdefault(suite, []).append(name)
-    suites["all"] = list(workloads)
-    suites["smoke"] = list(workloads)  # every workload of `all` at its smoke-profile sizes, in seconds
+    suites["all"] = [name for name, workload in workloads.items() if workload.in_all]
+    suites["smoke"] = list(suites["all"])  # every workload of `all` at its smoke-profile sizes, in seconds
     return suites
 
 
@@ -113,8 +113,14 @@ def availability(backend: str) -> str | None:
 
 
 def backends_for(workload: Workload) -> list[str]:
-    """Backends that implement one of the workload's operations, in registry order."""
-    return [name for name, cls in _registry().backends.items() if workload.operations & cls.operations]
+    """Backends that implement one of the workload's operations, in registry order (on test hosts:
+    those that can start a cluster there, and the workload's floor)."""
+    return [
+        name
+        for name, cls in _registry().backends.items()
+        if workload.operations & cls.operations
+        and (not workload.on_test_hosts or cls.multi_host or name in workload.floor_backends)
+    ]
 
 
 def parse_backends(text: str | None) -> list[str] | None:

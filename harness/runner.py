@@ -24,7 +24,7 @@ from typing import Any
 
 import psutil
 
-from . import interpreters, metadata, registry
+from . import interpreters, metadata, registry, testhosts
 from .plan import Cell
 from .reaper import PARENT_VARIABLE, TOKEN_VARIABLE, kill_cell_processes, new_scratch
 from .results import INTERRUPTED, ResultWriter
@@ -113,7 +113,11 @@ def run_one(cell: Cell, settings: RunSettings) -> CellOutcome:
         "cluster_address": settings.cluster_addresses.get(registry.BACKENDS[cell.backend].cluster_option),
     }
     python = interpreters.executable(registry.BACKENDS[cell.backend].interpreter)
-    result = _run_subprocess(spec, settings.timeout_s, python)
+    on_hosts = workload.test_hosts(cell.params)
+    if on_hosts is None:
+        result = _run_subprocess(spec, settings.timeout_s, [python])
+    else:
+        result = _run_on_test_hosts(spec, settings.timeout_s, python, *on_hosts)
     status, error = result.get("status", "error"), result.get("error", "")
     if status == "ok" and (problem := _not_finite(result)):
         status, error = "error", problem
@@ -141,8 +145,33 @@ def _child_environment(token: str) -> dict[str, str]:
     return env
 
 
-def _run_subprocess(spec: dict[str, Any], timeout_s: float, python: str) -> dict[str, Any]:
-    """Runs a cell in a fresh process inside its own scratch folder, removed with the cell."""
+def _run_on_test_hosts(
+    spec: dict[str, Any], timeout_s: float, python: str, count: int, link_mbit: int | None
+) -> dict[str, Any]:
+    """Runs a cell on test hosts of its own: the cell process (the driver) on host 0; the hosts are
+    removed after the cell whatever happened in it."""
+    reason = testhosts.availability()
+    if reason:
+        return {"status": "unavailable", "error": reason}
+    hosts = testhosts.TestHosts(count, link_mbit)
+    try:
+        members = hosts.create()
+    except testhosts.TestHostsError as error:
+        return {"status": "unavailable", "error": f"test hosts: {error}"[:300]}
+    try:
+        spec = {
+            **spec,
+            "hosts": [{"name": h.name, "address": h.address, "command": list(h.command)} for h in members],
+            "host_namespaces": [hosts.namespace(i) for i in range(count)],
+        }
+        return _run_subprocess(spec, timeout_s, [*members[0].command, python])
+    finally:
+        hosts.remove()
+
+
+def _run_subprocess(spec: dict[str, Any], timeout_s: float, python: list[str]) -> dict[str, Any]:
+    """Runs a cell in a fresh process inside its own scratch folder, removed with the cell;
+    ``python`` is the interpreter's command (behind a host's prefix on test hosts)."""
     token = uuid.uuid4().hex
     scratch = new_scratch()
     try:
@@ -151,12 +180,14 @@ def _run_subprocess(spec: dict[str, Any], timeout_s: float, python: str) -> dict
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run_in(scratch: Path, spec: dict[str, Any], token: str, timeout_s: float, python: str) -> dict[str, Any]:
+def _run_in(
+    scratch: Path, spec: dict[str, Any], token: str, timeout_s: float, python: list[str]
+) -> dict[str, Any]:
     result_path = scratch / "outcome.json"
     log_path = scratch / "stderr.log"
     with log_path.open("wb") as log:
         child = subprocess.Popen(
-            [python, "-m", "harness.cell", "--result", str(result_path)],
+            [*python, "-m", "harness.cell", "--result", str(result_path)],
             stdin=subprocess.PIPE,
             stdout=log,
             stderr=subprocess.STDOUT,

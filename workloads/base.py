@@ -76,6 +76,13 @@ class Workload(abc.ABC):
     """(metric, unit) pairs every successful cell reports."""
     options: ClassVar[tuple[str, ...]] = ()
     """Parameters a user may set on every point of the grid (``harness run --set NAME=VALUE``)."""
+    in_all: ClassVar[bool] = True
+    """Part of the suites ``all`` and ``smoke`` (the paper's experiments); False for a suite that
+    needs more than the machine gives every user (test hosts need root)."""
+    on_test_hosts: ClassVar[bool] = False
+    """Its cells run across test hosts (``test_hosts``), on backends with ``multi_host`` and on the
+    ``floor_backends``, which run on host 0 alone as the floor."""
+    floor_backends: ClassVar[tuple[str, ...]] = ()
 
     @abc.abstractmethod
     def grid(self, profile: str) -> list[Params]:
@@ -100,6 +107,25 @@ class Workload(abc.ABC):
 
     def n_workers(self, params: Params) -> int:
         return 0
+
+    def test_hosts(self, params: Params) -> tuple[int, int | None] | None:
+        """(hosts, link rate in Mbit/s or None for the veth pair's own) of a cell on test hosts, read
+        from the point's ``hosts`` and ``link_mbit``; None for a cell on this machine alone."""
+        if not self.on_test_hosts:
+            return None
+        rate = params.get("link_mbit")
+        return int(params["hosts"]), int(rate) if rate else None
+
+    def wire_minimum_bytes(self, params: Params, receiving_hosts: int) -> int | None:
+        """The bytes a round must put on the wire when its workers are on ``receiving_hosts`` hosts
+        other than the driver's: what every copy of a broadcast and every result needs, with no
+        framing; None where the workload cannot say."""
+        return None
+
+    def exchanges_per_round(self, params: Params) -> int:
+        """Request/reply exchanges between the driver and remote workers one after another in a
+        round (the projection's latency term counts each as one round trip)."""
+        return 1
 
     def factory(self, params: Params) -> WorkerFactory:
         raise NotImplementedError(f"{self.name} builds no workers")

@@ -190,7 +190,7 @@ class Coordinator:
                     self._token,
                     self.prefix,
                     self.options.start_method,
-                    self.options.command,
+                    self.options.command_of(index),
                 )
             self._accept(started)
         except BaseException:

@@ -30,7 +30,8 @@ class Federation:
     ``shared_memory`` overrides that choice; ``threshold`` is the size from which an array's buffer
     leaves the pickle stream. ``start_method``: ``"spawn"`` (default) or ``"forkserver"`` start fresh
     interpreters through multiprocessing; ``"command"`` runs ``command + [python, -m,
-    backends.reactor.federation, ...]`` (``command`` may be a prefix such as ``ip netns exec h1``).
+    backends.reactor.federation, ...]`` (``command`` may be a prefix such as ``ip netns exec h1``);
+    ``commands``, one prefix per federate, puts each federate on a host of its own.
     ``connect_timeout_s`` bounds start-up: federates connecting and building their reactors.
     """
 
@@ -43,6 +44,7 @@ class Federation:
     threshold: int = DEFAULT_THRESHOLD
     start_method: str = "spawn"
     command: Sequence[str] = ()
+    commands: Sequence[Sequence[str]] = ()
     connect_timeout_s: float = 60.0
 
     def __post_init__(self) -> None:
@@ -54,6 +56,15 @@ class Federation:
             raise ReactorError(
                 f"start_method must be spawn, forkserver or command, not {self.start_method!r}"
             )
+
+        if self.commands and len(self.commands) != self.federates:
+            raise ReactorError(f"commands: {len(self.commands)} prefixes for {self.federates} federates")
+        if self.commands and self.start_method != "command":
+            raise ReactorError("commands (one prefix per federate) need start_method='command'")
+
+    def command_of(self, index: int) -> Sequence[str]:
+        """The prefix that starts federate ``index`` (``command`` unless ``commands`` names one)."""
+        return self.commands[index] if self.commands else self.command
 
     @property
     def uses_shared_memory(self) -> bool:
