@@ -285,10 +285,11 @@ def render(
 
     Nothing is written here: the caller checks every target before it replaces any file."""
     if figures is None:
-        from .plots_rl import FIGURES as RL_FIGURES  # these modules build on this one's helpers
+        from .plots_cluster import FIGURES as CLUSTER_FIGURES  # these modules build on this one's helpers
+        from .plots_rl import FIGURES as RL_FIGURES
         from .plots_training import FIGURES as TRAINING_FIGURES
 
-        figures = FIGURES + RL_FIGURES + TRAINING_FIGURES
+        figures = FIGURES + RL_FIGURES + TRAINING_FIGURES + CLUSTER_FIGURES
     drawn = {}
     for figure in figures:
         fig, axes = plt.subplots(1, figure.panels, figsize=(8 * figure.panels, 5.5), squeeze=False)

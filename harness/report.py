@@ -21,6 +21,7 @@ from .aggregate import CellSummary
 from .checks import point_of
 from .paper import agent_steps_per_s
 from .paper import round_ms as paper_round_ms
+from .report_cluster import cluster_section
 from .results import METADATA_COLUMNS
 from .stats import CONFIDENCE_INTERVAL, MIN_SAMPLES_FOR_CI, RANGE
 
@@ -387,6 +388,9 @@ def render_report(
     two_by_two = placement_section(summaries)
     if two_by_two:
         parts.append(two_by_two)
+    cluster = cluster_section(summaries)
+    if cluster:
+        parts.append(cluster)
     problems = problem_table(outcomes)
     if problems:
         parts += ["## Cells that did not end ok\n", problems]

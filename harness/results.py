@@ -56,6 +56,8 @@ PARAM_NAMES = [
     "lr",
     "max_env_steps",
     "env_steps",
+    "hosts",
+    "link_mbit",
 ]
 PARAM_COLUMNS = [f"param_{name}" for name in PARAM_NAMES]
 CELL_COLUMNS = [

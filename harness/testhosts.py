@@ -61,6 +61,13 @@ def _tc(namespace: str, *args: str) -> None:
     _ip("netns", "exec", namespace, "tc", *args)
 
 
+def _no_ipv6(namespace: str) -> None:
+    """No IPv6 in a namespace: its neighbour and router discovery would put packets of its own on
+    the links the cells count."""
+    _ip("netns", "exec", namespace, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
+        "net.ipv6.conf.default.disable_ipv6=1")  # fmt: skip
+
+
 @functools.cache
 def availability() -> str | None:
     """None when this process can create test hosts, else why not (one line)."""
@@ -82,6 +89,8 @@ def availability() -> str | None:
 @dataclass
 class TestHosts:
     """One cell's hosts; ``create`` builds them, ``remove`` (idempotent) tears everything down."""
+
+    __test__ = False  # a name pytest would otherwise collect
 
     count: int
     link_mbit: int | None = None
@@ -117,6 +126,7 @@ class TestHosts:
         with _lock:
             try:
                 self._add_namespace(self.bridge)
+                _no_ipv6(self.bridge)
                 _ip("-n", self.bridge, "link", "set", "lo", "up")
                 _ip("-n", self.bridge, "link", "add", "br0", "type", "bridge")
                 _ip("-n", self.bridge, "link", "set", "br0", "up")
@@ -134,9 +144,7 @@ class TestHosts:
     def _add_host(self, index: int) -> None:
         host, port = self.namespace(index), f"p{index}"
         self._add_namespace(host)
-        # no IPv6: its neighbour and router discovery would put packets of its own on the links
-        _ip("netns", "exec", host, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
-            "net.ipv6.conf.default.disable_ipv6=1")  # fmt: skip
+        _no_ipv6(host)
         _ip("-n", self.bridge, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", host)
         _ip("-n", self.bridge, "link", "set", port, "master", "br0", "up")
         _ip("-n", host, "addr", "add", f"{self.address(index)}/24", "dev", "eth0")

@@ -1,0 +1,114 @@
+"""The report's cluster section: what crossed the test hosts' links, and the projection (a model).
+
+Three tables from the ``cluster`` suite's cells: per cell, the bytes, packets and round trips per
+round against the pattern's minimum; the projection at 1 Gbit/s against the cells measured there
+(the model's error, in percent); and the projected round time at three latencies and three rates.
+"""
+
+from __future__ import annotations
+
+from . import projection
+from .aggregate import CellSummary
+
+WIRE_COLUMNS = (
+    ("round_ms", "round_ms (test hosts)"),
+    ("wire_bytes_per_round", "wire B/round"),
+    ("wire_min_bytes_per_round", "minimum B/round"),
+    ("packets_per_round", "packets/round"),
+    ("round_trips_per_round", "RTI round trips/round/host"),
+)
+SHOWN_PARAMS = ("object_bytes", "n_actors", "env_id", "steps_per_round", "variant", "workers")
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _point(params: dict[str, str]) -> str:
+    return " ".join(f"{k}={params[k]}" for k in SHOWN_PARAMS if k in params)
+
+
+def _wire_table(summaries: list[CellSummary]) -> list[str]:
+    medians: dict[tuple, dict[str, float]] = {}
+    for s in summaries:
+        if s.param("hosts") and not s.param("round"):
+            medians.setdefault((s.workload, s.params, s.backend), {})[s.metric] = s.summary.median
+    header = ["workload", "point", "hosts", "link", "backend", *(t for _, t in WIRE_COLUMNS)]
+    header.append("wire / minimum")
+    lines = [_row(header), "|" + "---|" * len(header)]
+    for (workload, params, backend), metrics in sorted(medians.items()):
+        if "wire_bytes_per_round" not in metrics:
+            continue
+        values = dict(params)
+        link = f"{values['link_mbit']} Mbit/s" if values.get("link_mbit") else "unlimited"
+        cells = [workload, _point(values), values["hosts"], link, backend]
+        cells += [f"{metrics[m]:.4g}" if m in metrics else "" for m, _ in WIRE_COLUMNS]
+        minimum = metrics.get("wire_min_bytes_per_round")
+        cells.append(f"{metrics['wire_bytes_per_round'] / minimum:.3g}" if minimum else "")
+        lines.append(_row(cells))
+    return lines if len(lines) > 2 else []
+
+
+def _check_table(summaries: list[CellSummary]) -> list[str]:
+    found = projection.checks(summaries)
+    if not found:
+        return []
+    header = ["workload", "point", "hosts", "backend", "measured round_ms at 1 Gbit/s"]
+    header += ["projected", "error %"]
+    lines = [_row(header), "|" + "---|" * len(header)]
+    for check in found:
+        b = check.basis
+        cells = [b.workload, _point(dict(b.params)), b.hosts, b.backend]
+        cells += [f"{check.measured_ms:.4g}", f"{check.projected_ms:.4g}", f"{check.error_pct:+.1f}"]
+        lines.append(_row(cells))
+    return lines
+
+
+def _projection_table(summaries: list[CellSummary]) -> list[str]:
+    bases = [b for b in projection.bases(summaries) if b.busiest_link_bytes > 0]
+    if not bases:
+        return []
+    grid = [(lat, rate) for lat in projection.LATENCIES_MS for rate in projection.RATES_GBIT]
+    header = ["workload", "point", "hosts", "backend"]
+    header += [f"{lat:g} ms, {rate:g} Gbit/s" for lat, rate in grid]
+    lines = [_row(header), "|" + "---|" * len(header)]
+    for b in bases:
+        cells = [b.workload, _point(dict(b.params)), b.hosts, b.backend]
+        cells += [f"{b.round_ms_at(lat, rate):.4g}" for lat, rate in grid]
+        lines.append(_row(cells))
+    return lines
+
+
+def cluster_section(summaries: list[CellSummary]) -> str | None:
+    wire = _wire_table(summaries)
+    if not wire:
+        return None
+    parts = [
+        "## Across test hosts (suite `cluster`)\n",
+        "Hosts are network namespaces of this machine on one bridge, sharing its cores; the driver on "
+        "host 0, the workers on hosts 1..H-1. Bytes and packets are read from every host's interface "
+        "counters over the measured window (warm-up rounds included and divided out); the minimum is "
+        "each broadcast copy once per receiving host plus every result once. Round trips: the RTI's "
+        "tag grants per round and worker host (federated reactors only; other backends do not count "
+        "theirs). Round times here are those of hosts sharing 2 cores, not of a network.\n",
+        "\n".join(wire) + "\n",
+    ]
+    check = _check_table(summaries)
+    if check:
+        parts += [
+            "### The projection against the cells measured at 1 Gbit/s\n",
+            "PROJECTION (a model, `harness.projection`): round_veth + (exchanges + round trips) x 2L + "
+            "busiest-link bytes x 8 / B, fed with the unlimited-link cell; here B = 1 Gbit/s and L = 0 "
+            "(the veth's latency is in the basis).\n",
+            "\n".join(check) + "\n",
+        ]
+    grid = _projection_table(summaries)
+    if grid:
+        parts += [
+            "### Projected round time (ms) at real link latencies (one way) and rates\n",
+            "PROJECTION, not a measurement: the model above, fed with the unlimited-link cells. For "
+            "backends that do not count their own protocol's round trips (Ray, Dask) the latency term "
+            "is a lower bound.\n",
+            "\n".join(grid) + "\n",
+        ]
+    return "\n".join(parts)
