@@ -12,7 +12,7 @@ SUITE ?= all
 # empty: the suite's default (quick; the smoke suite runs smoke sizes only)
 PROFILE ?=
 
-.PHONY: bench test gate gate-baseline reference plots lint venv clean freethreaded test-freethreaded
+.PHONY: bench test gate gate-baseline reference reference-cluster cluster plots lint venv clean freethreaded test-freethreaded
 
 venv: $(STAMP)
 
@@ -65,6 +65,20 @@ reference: $(STAMP)
 	mv results/reference/smoke/smoke.csv.next results/reference/smoke/smoke.csv
 	$(BIN)/python -m harness plot results/reference/all-quick.csv --out plots
 	$(BIN)/python -m harness report results/reference/all-quick.csv --out results/REPORT.md
+
+# The cluster suite on test hosts (network namespaces this run creates; needs root and iproute2), and
+# its committed reference run with its figures and report (results/reference/cluster/).
+CLUSTER_CSV ?= results/cluster-$(STAMP_TIME).csv
+cluster: $(STAMP)
+	$(BIN)/python -m harness run --suite cluster --out $(CLUSTER_CSV)
+
+reference-cluster: $(STAMP)
+	mkdir -p results/reference/cluster
+	rm -f results/reference/cluster/cluster-quick.csv.next
+	$(BIN)/python -m harness run --suite cluster --out results/reference/cluster/cluster-quick.csv.next
+	mv results/reference/cluster/cluster-quick.csv.next results/reference/cluster/cluster-quick.csv
+	$(BIN)/python -m harness plot results/reference/cluster/cluster-quick.csv --out plots
+	$(BIN)/python -m harness report results/reference/cluster/cluster-quick.csv --out results/reference/cluster/REPORT.md
 
 # Optional: free-threaded CPython 3.13t (from Debian's signed source) and its venv .venv-ft, for the
 # reactor-ft and xronos-ft backends. Built once; later calls only check it.

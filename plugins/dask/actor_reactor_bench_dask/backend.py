@@ -13,6 +13,13 @@ replies in worker order. The training pipeline goes through the driver, as Dask 
 and not other actors' futures: the rollouts' batches come back, go to the replay actor, its
 minibatch to the learner; pipelined, the learner's call on last round's minibatch is in flight
 while the rollouts collect.
+
+On test hosts (``BackendOptions.hosts``, two or more) the backend starts its own cluster there
+instead (``host_cluster``): the scheduler on host 0 beside the driver, on every other host one
+worker process per core, and for the pipeline one worker on host 0 for the replay and the learner.
+Worker ``i`` goes to a worker process of ``worker_host(i, hosts)``, and ``worker_nodes`` names the
+host each actor reports it runs on. A value passed to ``call_all`` travels to every actor on its
+own, as without hosts: once per worker, not once per host.
 """
 
 from __future__ import annotations
@@ -32,8 +39,11 @@ from backends.base import (
     missing_package,
 )
 
+from .host_cluster import HostCluster, scheduler_address
+
 PROBE_TIMEOUT_S = 15.0
 CLOSE_TIMEOUT_S = 30
+CONNECT_TIMEOUT_S = 30
 
 
 class Host:
@@ -47,6 +57,12 @@ class Host:
 
         return f"{socket.gethostname()}:{os.getpid()}"
 
+    def worker_address(self) -> str:
+        """The address of the worker process the actor lives in (``tcp://10.213.0.2:40123``)."""
+        from distributed import get_worker
+
+        return get_worker().address
+
     def call(self, method: str, arg: Any) -> Any:
         return getattr(self.worker, method)(arg)
 
@@ -58,6 +74,7 @@ class DaskBackend(Backend):
     cluster_option = "dask-address"
     cluster_variable = "DASK_SCHEDULER_ADDRESS"
     headline_only_in_quick = True
+    multi_host = True
 
     @classmethod
     def availability(cls) -> str | None:
@@ -87,13 +104,25 @@ class DaskBackend(Backend):
 
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
         self.n_workers = n_workers
-        self._connect()
+        self._connect(driver_worker=False)
         self._actors = self._create([(factory, index) for index in range(n_workers)])
 
-    def _connect(self) -> None:
+    @property
+    def _on_hosts(self) -> bool:
+        return len(self.options.hosts) >= 2
+
+    def _connect(self, driver_worker: bool) -> None:
+        """A client of the cluster the cell runs on: an existing one, one started on the test
+        hosts (with a worker beside the driver when ``driver_worker``), else a private LocalCluster."""
         from distributed import Client, LocalCluster
 
         self._cluster: Any = None
+        if self._on_hosts:
+            self._cluster = HostCluster(self.options.hosts, self.options.scratch_dir, driver_worker)
+            self._cluster.start()
+            self._client = Client(self._cluster.address, timeout=CONNECT_TIMEOUT_S)
+            self._cluster.wait_for_workers(self._client)
+            return
         if self.options.cluster_address:
             self._client = Client(self.options.cluster_address)
             return
@@ -105,23 +134,39 @@ class DaskBackend(Backend):
             host="127.0.0.1",
             dashboard_address="127.0.0.1:0",
             worker_dashboard_address=None,
-            scheduler_kwargs={"dashboard": False},
+            # the scheduler too: else it leaves lock files in a shared /tmp/dask-scratch-space
+            scheduler_kwargs={"dashboard": False, "local_directory": self.options.scratch_dir},
             local_directory=self.options.scratch_dir,
         )
         self._client = Client(self._cluster)
 
     def _create(self, factories: list[tuple[Callable[..., Any], int | None]]) -> list[Any]:
-        """Actors built from (factory, index) pairs, round-robin over the workers, all running."""
-        workers = sorted(self._client.scheduler_info()["workers"])
+        """Actors built from (factory, index) pairs, each on its worker (``_placement``), all running."""
+        targets = self._placement([index for _, index in factories])
         futures = [
-            self._client.submit(
-                Host, factory, index, actor=True, pure=False, workers=[workers[n % len(workers)]]
-            )
-            for n, (factory, index) in enumerate(factories)
+            self._client.submit(Host, factory, index, actor=True, pure=False, workers=[target])
+            for (factory, index), target in zip(factories, targets, strict=True)
         ]
         self._all = self._results([future for future in futures])
-        self.hosts = self._results([actor.where() for actor in self._all])
+        self.hosts = self._where(self._all)
         return list(self._all)
+
+    def _placement(self, indexes: list[int | None]) -> list[str]:
+        """The worker address of each actor: on test hosts the cluster's placement, else
+        round-robin over the workers in address order."""
+        if isinstance(self._cluster, HostCluster):
+            return self._cluster.placement(indexes)
+        workers = sorted(self._client.scheduler_info()["workers"])
+        return [workers[n % len(workers)] for n in range(len(indexes))]
+
+    def _where(self, actors: list[Any]) -> list[str]:
+        """Where each actor says it runs: on test hosts the name of its worker's host (all hosts
+        share one hostname), else ``hostname:pid``."""
+        if isinstance(self._cluster, HostCluster):
+            cluster = self._cluster
+            addresses = self._results([actor.worker_address() for actor in actors])
+            return [cluster.host_of(address).name for address in addresses]
+        return self._results([actor.where() for actor in actors])
 
     @staticmethod
     def _results(futures: list[Any]) -> list[Any]:
@@ -139,7 +184,7 @@ class DaskBackend(Backend):
 
     def start_pipeline(self, spec: PipelineSpec) -> None:
         self.n_workers = spec.n_rollouts
-        self._connect()
+        self._connect(driver_worker=True)
         self._actors, self._replay, self._learner = spec.split(self._create(spec.stages()))
         self._pipelined = spec.pipelined
         self._weights: Any = None
@@ -162,14 +207,24 @@ class DaskBackend(Backend):
         client, self._client = getattr(self, "_client", None), None
         cluster, self._cluster = getattr(self, "_cluster", None), None
         self._actors = self._all = []
-        if client is not None:
-            client.close(timeout=CLOSE_TIMEOUT_S)
-        if cluster is not None:
-            cluster.close(timeout=CLOSE_TIMEOUT_S)
+        try:
+            if client is not None:
+                client.close(timeout=CLOSE_TIMEOUT_S)
+        finally:
+            if isinstance(cluster, HostCluster):
+                cluster.close()
+            elif cluster is not None:
+                cluster.close(timeout=CLOSE_TIMEOUT_S)
 
     def describe(self) -> dict[str, Any]:
         return {
             "threads": 1,
-            "cluster_address": self.options.cluster_address or "local",
+            "cluster_address": self._cluster_address(),
             "worker_nodes": ",".join(getattr(self, "hosts", [])),
         }
+
+    def _cluster_address(self) -> str:
+        """The scheduler's address on test hosts, the existing cluster's, or ``local``."""
+        if self._on_hosts:
+            return scheduler_address(self.options.hosts)
+        return self.options.cluster_address or "local"
