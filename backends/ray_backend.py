@@ -5,6 +5,10 @@ and ``log_to_driver=False``, its session folder in the cell's private scratch fo
 fractional ``num_cpus`` so that all N actors really start on a small machine; a large argument
 shared by all workers is ``ray.put`` once per call and arrives zero-copy and read-only, small ones
 go by value; results are released before the next call.
+
+On test hosts (``BackendOptions.hosts``, DESIGN.md §10) it starts a cluster of its own instead
+(``backends.ray_hosts``): the head node on host 0 with the driver, a node on every other host, and
+every actor placed by its host's custom resource, worker ``i`` on ``worker_host(i, hosts)``.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from typing import Any
 from .base import (
     Backend,
     BackendUnavailable,
+    Host,
     PipelineSpec,
     WorkerFactory,
     WorkerFailed,
     error_line,
     missing_package,
+    worker_host,
 )
 
 INLINE_LIMIT_BYTES = 100 * 1024
@@ -99,6 +105,7 @@ class RayBackend(Backend):
     operations = frozenset({"call_all", "pipeline"})
     cluster_option = "ray-address"
     cluster_variable = "RAY_ADDRESS"
+    multi_host = True
 
     @classmethod
     def availability(cls) -> str | None:
@@ -115,17 +122,24 @@ class RayBackend(Backend):
         self._init(n_workers)
         self._actors = self._create([(factory, index) for index in range(n_workers)])
 
+    @property
+    def _on_hosts(self) -> bool:
+        return len(self.options.hosts) >= 2
+
     def _init(self, n_actors: int) -> None:
         if self.availability():
             raise BackendUnavailable(self.availability())
-        if not self.options.cluster_address:
+        if not self.options.cluster_address and not self._on_hosts:
             _loopback_only()
         import ray
 
         self._ray = ray
         cpus = os.cpu_count() or 1
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-        if self.options.cluster_address:
+        self._per_actor_cpus = min(1.0, cpus / n_actors)
+        if self._on_hosts:
+            self._start_cluster()
+        elif self.options.cluster_address:
             ray.init(address=self.options.cluster_address, log_to_driver=False, configure_logging=False)
         else:
             scratch = self.options.scratch_dir
@@ -138,16 +152,52 @@ class RayBackend(Backend):
                 _node_ip_address="127.0.0.1",
                 _temp_dir=os.path.join(scratch, "ray") if scratch else None,
             )
-        self._per_actor_cpus = min(1.0, cpus / n_actors)
+
+    def _start_cluster(self) -> None:
+        """Starts the nodes on the hosts and connects the driver. The cluster is kept before it
+        starts, so that ``shutdown`` stops whatever part of it came up when this fails half-way."""
+        from .ray_hosts import HostCluster
+
+        self._cluster = HostCluster(self.options.hosts, self.options.scratch_dir)
+        self._cluster.start()
+        self._node_hosts = self._cluster.connect(self._ray)
+
+    def _placement(self, index: int | None) -> Host:
+        """Where an actor goes on test hosts: a worker or rollout on ``worker_host``, the replay and
+        the learner (index None) on host 0 with the driver."""
+        hosts = self.options.hosts
+        return hosts[0] if index is None else worker_host(index, hosts)
 
     def _create(self, factories: list[tuple[Callable[..., Any], int | None]]) -> list[Any]:
         """Actors built from (factory, index) pairs; returns once every one is running."""
-        host = self._ray.remote(_Host).options(num_cpus=self._per_actor_cpus)
-        actors = [host.remote(factory, index) for factory, index in factories]
+        host = self._ray.remote(_Host)
+        actors = [host.options(**self._actor_options(i)).remote(factory, i) for factory, i in factories]
         placed = self._ray.get([actor.ready.remote() for actor in actors])
         self.pids = [pid for pid, _ in placed]
         self.nodes = [node for _, node in placed]
+        if self._on_hosts:
+            self.hosts_used = self._check_placement([index for _, index in factories])
         return actors
+
+    def _actor_options(self, index: int | None) -> dict[str, Any]:
+        """Its CPU share; on test hosts also one unit of its host's resource, so it runs nowhere else."""
+        if not self._on_hosts:
+            return {"num_cpus": self._per_actor_cpus}
+        from .ray_hosts import host_resource
+
+        target = self.options.hosts.index(self._placement(index))
+        return {"num_cpus": self._per_actor_cpus, "resources": {host_resource(target): 1}}
+
+    def _check_placement(self, indices: list[int | None]) -> list[Host]:
+        """The host every actor reported running on (node id -> the host with that node's address);
+        raises if one is not where it was placed."""
+        used = [self._node_hosts.get(node) for node in self.nodes]
+        for position, (index, host) in enumerate(zip(indices, used, strict=True)):
+            wanted = self._placement(index)
+            if host != wanted:
+                where = host.name if host else f"an unknown node {self.nodes[position][:8]}"
+                raise RuntimeError(f"actor {position} runs on {where}, not on {wanted.name} as placed")
+        return used
 
     def call_all(self, method: str, arg: Any = None) -> list[Any]:
         ray = self._ray
@@ -201,15 +251,29 @@ class RayBackend(Backend):
         return ray.get(report)
 
     def shutdown(self) -> None:
+        """Disconnects (a private instance stops with it); a cluster on test hosts is then stopped
+        on every host, whatever state its start reached."""
         ray = getattr(self, "_ray", None)
-        if ray is not None and ray.is_initialized():
-            self._actors = []
-            ray.shutdown()
+        try:
+            if ray is not None and ray.is_initialized():
+                self._actors = []
+                ray.shutdown()
+        finally:
+            cluster = getattr(self, "_cluster", None)
+            if cluster is not None:
+                cluster.stop()
 
     def describe(self) -> dict[str, Any]:
+        cluster = getattr(self, "_cluster", None)
+        if cluster is not None:
+            address = f"{cluster.address} ({self.options.hosts[0].name})"
+            nodes = ",".join(host.name for host in getattr(self, "hosts_used", []))
+        else:
+            address = self.options.cluster_address or "local"
+            nodes = ",".join(node[:8] for node in getattr(self, "nodes", []))
         return {
             "threads": 1,
-            "cluster_address": self.options.cluster_address or "local",
+            "cluster_address": address,
             "ray_num_cpus_per_actor": getattr(self, "_per_actor_cpus", None),
-            "worker_nodes": ",".join(node[:8] for node in getattr(self, "nodes", [])),
+            "worker_nodes": nodes,
         }

@@ -60,6 +60,7 @@ def unlink_channel_semaphores(before: set[str]) -> list[str]:
 
 class RayCompiledBackend(RayBackend):
     name = "ray-compiled"
+    multi_host = False  # the cluster suite compares Ray Core, Dask and federated reactors
     description = "the ray backend's actors driven by a Ray Compiled Graph (shared-memory channels)"
     polls_when_idle = True
     headline_only_in_quick = True

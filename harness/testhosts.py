@@ -157,9 +157,10 @@ class TestHosts:
                     "latency", TBF_LATENCY)  # fmt: skip
 
     def remove(self) -> None:
-        """Deletes the namespaces (their veth links go with them); never raises."""
+        """Kills whatever still runs on the hosts and deletes the namespaces (their veth links go
+        with them); never raises."""
         for name in reversed(self.created):
-            subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=IP_TIMEOUT_S)
+            _delete(name)
         self.created.clear()
 
     def __enter__(self) -> tuple[Host, ...]:
@@ -189,6 +190,27 @@ def read_counters(namespaces: list[str]) -> list[LinkCounters]:
     return counters
 
 
+def _delete(namespace: str) -> list[int]:
+    """Kills every process in ``namespace`` (a daemon a framework left, one whose environment no
+    longer names its cell) and deletes it; returns the pids it killed."""
+    try:
+        listed = subprocess.run(["ip", "netns", "pids", namespace], capture_output=True, text=True,
+                                timeout=IP_TIMEOUT_S).stdout.split()  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        listed = []
+    victims = []
+    for pid in (int(p) for p in listed if p.isdigit()):
+        try:
+            process = psutil.Process(pid)
+            process.kill()
+            victims.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    psutil.wait_procs(victims, timeout=10)
+    subprocess.run(["ip", "netns", "del", namespace], capture_output=True, timeout=IP_TIMEOUT_S)
+    return [p.pid for p in victims]
+
+
 def leftover_namespaces() -> list[str]:
     """Names of test-host namespaces that exist now (any run's)."""
     try:
@@ -206,6 +228,6 @@ def sweep() -> list[str]:
     for name in leftover_namespaces():
         match = NAME.match(name)
         if match and not psutil.pid_exists(int(match.group(1))):
-            subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=IP_TIMEOUT_S)
+            removed += [f"process {pid}" for pid in _delete(name)]
             removed.append(f"namespace {name}")
     return removed

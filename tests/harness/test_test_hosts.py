@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -70,14 +71,20 @@ def test_sweep_removes_only_the_hosts_of_runs_that_are_gone():
     stale = f"{testhosts.PREFIX}{dead.pid}-1-h0"
     mine = TestHosts(1)
     subprocess.run(["ip", "netns", "add", stale], check=True)
+    # a daemon a framework left on the host, whose environment no longer says whose it is
+    sleeper = [sys.executable, "-c", "import time; time.sleep(120)"]
+    daemon = subprocess.Popen(["ip", "netns", "exec", stale, *sleeper])
     try:
         mine.create()
+        time.sleep(0.5)
         removed = testhosts.sweep()
-        assert f"namespace {stale}" in removed
+        assert f"namespace {stale}" in removed and f"process {daemon.pid}" in removed
+        daemon.wait(timeout=10)  # it ended (killed, not its two minutes)
         left = testhosts.leftover_namespaces()
         assert stale not in left and mine.namespace(0) in left
     finally:
         mine.remove()
+        daemon.kill()
         subprocess.run(["ip", "netns", "del", stale], capture_output=True)
 
 
@@ -92,11 +99,18 @@ def test_a_failed_creation_removes_what_it_built(monkeypatch: pytest.MonkeyPatch
 
     removed: list[list[str]] = []
     monkeypatch.setattr(testhosts, "_ip", fake_ip)
-    monkeypatch.setattr(testhosts.subprocess, "run", lambda argv, **kw: removed.append(argv))
+    done = subprocess.CompletedProcess
+
+    def fake_run(argv: list[str], **kw: object) -> subprocess.CompletedProcess:
+        removed.append(argv)
+        return done(argv, 0, "", "")
+
+    monkeypatch.setattr(testhosts.subprocess, "run", fake_run)
     hosts = TestHosts(3)
     with pytest.raises(testhosts.TestHostsError, match="no more veths"):
         hosts.create()
-    assert [argv[-1] for argv in removed] == [hosts.namespace(1), hosts.namespace(0), hosts.bridge]
+    deleted = [argv[-1] for argv in removed if argv[:3] == ["ip", "netns", "del"]]
+    assert deleted == [hosts.namespace(1), hosts.namespace(0), hosts.bridge]
 
 
 def test_without_the_ip_command_test_hosts_are_unavailable_with_the_reason(monkeypatch: pytest.MonkeyPatch):

@@ -1,0 +1,218 @@
+"""The ``ray`` backend's own cluster on test hosts (``backends.ray_hosts``): placement, traffic, clean-up.
+
+Each test creates network-namespace hosts, runs a driver inside host 0 (as the harness runs a cell)
+and then checks that nothing of the cluster is left: no process carrying its marker, none at all in
+the hosts' namespaces, no new /dev/shm entry, no /tmp/ray, no ~/.ray. Needs root and the ``ip``
+command; skipped otherwise, or when Ray is not installed.
+
+The workers' factory lives here, so Ray's worker processes import this module: nothing here may do
+more at import than define things (the skip is decided in a fixture, not at import).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MIB = 1024 * 1024
+PAYLOAD_BYTES = 10 * MIB
+DRIVER_TIMEOUT_S = 180
+
+DRIVER = """
+import json, sys, time
+import numpy as np
+from backends.base import BackendOptions, Host
+from backends.ray_backend import RayBackend
+from harness.testhosts import read_counters
+from tests.test_ray_hosts import make_echo
+
+spec = json.loads(sys.argv[1])
+hosts = tuple(Host(name, address, tuple(command)) for name, address, command in spec["hosts"])
+namespaces = [host.command[-1] for host in hosts]
+backend = RayBackend(BackendOptions(threads=1, hosts=hosts, scratch_dir=spec["scratch"]))
+out = {}
+try:
+    started = time.perf_counter()
+    try:
+        backend.start(make_echo, spec["workers"])
+    finally:
+        out["marker"] = getattr(getattr(backend, "_cluster", None), "marker", None)
+    out["startup_s"] = time.perf_counter() - started
+    out["indices"] = backend.call_all("index_of")
+    out["describe"] = backend.describe()
+    payload = np.ones(spec["payload_bytes"], dtype=np.uint8)
+    before = read_counters(namespaces)
+    out["received"] = backend.call_all("receive", payload)
+    after = read_counters(namespaces)
+    out["rx"] = [a.rx_bytes - b.rx_bytes for a, b in zip(after, before)]
+    out["tx"] = [a.tx_bytes - b.tx_bytes for a, b in zip(after, before)]
+except Exception as error:
+    out["error"] = f"{type(error).__name__}: {error}"
+finally:
+    backend.shutdown()
+    backend.shutdown()
+print("RESULT " + json.dumps(out), flush=True)
+"""
+
+
+@dataclass
+class Echo:
+    """A worker that says who it is and how much it received."""
+
+    index: int
+
+    def index_of(self, _: Any) -> int:
+        return self.index
+
+    def receive(self, payload: Any) -> int:
+        return int(payload.nbytes)
+
+
+def make_echo(index: int) -> Echo:
+    return Echo(index)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _needs_test_hosts() -> None:
+    from harness import testhosts
+
+    reason = testhosts.availability()
+    if reason:
+        pytest.skip(reason)
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("the 'ray' package is not installed")
+
+
+@dataclass
+class Run:
+    result: dict[str, Any]
+    hosts: tuple[Any, ...]
+    stderr: str
+
+
+def _netns_inode(name: str) -> int:
+    return os.stat(f"/run/netns/{name}").st_ino
+
+
+def _processes_in(namespaces: list[str]) -> list[str]:
+    """Live processes (zombies excluded) in any of the network namespaces."""
+    inodes = {_netns_inode(name) for name in namespaces}
+    found = []
+    for process in psutil.process_iter(["name"]):
+        try:
+            in_one = os.stat(f"/proc/{process.pid}/ns/net").st_ino in inodes
+            if in_one and process.status() != psutil.STATUS_ZOMBIE:
+                found.append(f"{process.pid} {process.info['name']}")
+        except (OSError, psutil.Error):
+            continue
+    return found
+
+
+def _marked(marker: str) -> list[str]:
+    from backends.ray_hosts import MARKER_VARIABLE
+
+    found = []
+    for process in psutil.process_iter(["name"]):
+        try:
+            if process.environ().get(MARKER_VARIABLE) == marker:
+                found.append(f"{process.pid} {process.info['name']}")
+        except psutil.Error:
+            continue
+    return found
+
+
+@pytest.fixture
+def drive() -> Iterator[Any]:
+    """Runs the driver on fresh hosts, checks the clean-up afterwards, removes the hosts."""
+    from harness.testhosts import TestHosts
+
+    created: list[tuple[TestHosts, str]] = []
+    shm_before = set(os.listdir("/dev/shm"))
+    outside = [Path("/tmp/ray"), Path.home() / ".ray"]
+    existed = {path: path.exists() for path in outside}
+
+    def run(count: int, workers: int, broken: int | None = None) -> Run:
+        test_hosts = TestHosts(count)
+        scratch = tempfile.mkdtemp(prefix="rh-", dir="/tmp")  # short: Ray's sockets go below it
+        created.append((test_hosts, scratch))
+        hosts = test_hosts.create()
+        commands = [["false"] if i == broken else list(host.command) for i, host in enumerate(hosts)]
+        given = [[host.name, host.address, command] for host, command in zip(hosts, commands, strict=True)]
+        spec = {"hosts": given, "workers": workers, "scratch": scratch, "payload_bytes": PAYLOAD_BYTES}
+        done = subprocess.run(
+            [*hosts[0].command, sys.executable, "-c", DRIVER, json.dumps(spec)],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=DRIVER_TIMEOUT_S,
+        )
+        lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+        assert done.returncode == 0 and lines, f"driver failed ({done.returncode}): {done.stderr[-3000:]}"
+        result = json.loads(lines[-1].removeprefix("RESULT "))
+        namespaces = [host.command[-1] for host in hosts]
+        assert result["marker"], f"no cluster was made: {result.get('error')}"
+        assert _marked(result["marker"]) == [], "processes of the cluster outlived its shutdown"
+        assert _processes_in(namespaces) == [], "processes left in the hosts' namespaces"
+        return Run(result, hosts, done.stderr)
+
+    try:
+        yield run
+        assert set(os.listdir("/dev/shm")) - shm_before == set(), "new entries in /dev/shm"
+        for path in outside:
+            assert path.exists() == existed[path], f"{path} was created"
+    finally:
+        for test_hosts, scratch in created:
+            test_hosts.remove()
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _report(run: Run) -> None:
+    result = run.result
+    print(
+        f"{len(run.hosts)} hosts: startup {result['startup_s']:.1f} s, "
+        f"rx per host {result['rx']}, tx per host {result['tx']} for {PAYLOAD_BYTES} payload bytes"
+    )
+
+
+def test_two_hosts_put_every_worker_on_host1_and_a_broadcast_crosses_once(drive: Any) -> None:
+    run = drive(2, workers=3)
+    result = run.result
+    assert "error" not in result, result.get("error")
+    _report(run)
+    assert result["indices"] == [0, 1, 2]
+    assert result["describe"]["worker_nodes"] == "host1,host1,host1"
+    assert result["describe"]["cluster_address"] == "10.213.0.1:6379 (host0)"
+    assert result["received"] == [PAYLOAD_BYTES] * 3
+    # the argument leaves host 0 and reaches host 1 over the link: once for the node, not per worker
+    assert PAYLOAD_BYTES <= result["tx"][0] < 2 * PAYLOAD_BYTES
+    assert PAYLOAD_BYTES <= result["rx"][1] < 2 * PAYLOAD_BYTES
+
+
+def test_three_hosts_place_workers_round_robin(drive: Any) -> None:
+    run = drive(3, workers=4)
+    result = run.result
+    assert "error" not in result, result.get("error")
+    _report(run)
+    assert result["indices"] == [0, 1, 2, 3]
+    assert result["describe"]["worker_nodes"] == "host1,host2,host1,host2"
+    assert all(PAYLOAD_BYTES <= received < 2 * PAYLOAD_BYTES for received in result["rx"][1:])
+
+
+def test_a_node_that_cannot_start_is_named_and_the_rest_is_stopped(drive: Any) -> None:
+    run = drive(2, workers=1, broken=1)
+    assert run.result["error"].startswith("ClusterStartFailed: host1 (10.213.0.2): ray start failed")
+    assert "\n" not in run.result["error"]
