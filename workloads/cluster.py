@@ -92,4 +92,3 @@ class ClusterTraining(_OnHosts, TrainingReturn):
 
     def grid(self, profile: str) -> list[Params]:
         return on_hosts(TrainingReturn.grid(self, profile), profile)
-
