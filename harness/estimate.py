@@ -65,7 +65,11 @@ class ReferenceTimes:
     def load(cls, folder: Path = REFERENCE) -> ReferenceTimes:
         """The reference runs' times; unreadable or absent files just make estimates unknown."""
         rows: list[dict[str, str]] = []
-        for path in sorted(folder.glob("*.csv")) + sorted(folder.glob("smoke/*.csv")):
+        for path in (
+            sorted(folder.glob("*.csv"))
+            + sorted(folder.glob("smoke/*.csv"))
+            + sorted(folder.glob("cluster/*.csv"))
+        ):
             try:
                 rows += read_rows(path)
             except UsageError:
