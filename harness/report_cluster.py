@@ -79,36 +79,36 @@ def _projection_table(summaries: list[CellSummary]) -> list[str]:
     return lines
 
 
+def _part(title: str, text: str, table: list[str]) -> list[str]:
+    """A titled table with what it says, or nothing where there is no table."""
+    return [title + "\n", text + "\n", "\n".join(table) + "\n"] if table else []
+
+
 def cluster_section(summaries: list[CellSummary]) -> str | None:
-    wire = _wire_table(summaries)
-    if not wire:
-        return None
-    parts = [
-        "## Across test hosts (suite `cluster`)\n",
+    wire = _part(
+        "## Across test hosts (suite `cluster`)",
         "Hosts are network namespaces of this machine on one bridge, sharing its cores; the driver on "
         "host 0, the workers on hosts 1..H-1. Bytes and packets are read from every host's interface "
         "counters over the measured window (warm-up rounds included and divided out); the minimum is "
         "each broadcast copy once per receiving host plus every result once. Round trips: the RTI's "
         "tag grants per round and worker host (federated reactors only; other backends do not count "
-        "theirs). Round times here are those of hosts sharing 2 cores, not of a network.\n",
-        "\n".join(wire) + "\n",
-    ]
-    check = _check_table(summaries)
-    if check:
-        parts += [
-            "### The projection against the cells measured at 1 Gbit/s\n",
-            "PROJECTION (a model, `harness.projection`): round_veth + (exchanges + round trips) x 2L + "
-            "busiest-link bytes x 8 / B, fed with the unlimited-link cell; here B = 1 Gbit/s and L = 0 "
-            "(the veth's latency is in the basis).\n",
-            "\n".join(check) + "\n",
-        ]
-    grid = _projection_table(summaries)
-    if grid:
-        parts += [
-            "### Projected round time (ms) at real link latencies (one way) and rates\n",
-            "PROJECTION, not a measurement: the model above, fed with the unlimited-link cells. For "
-            "backends that do not count their own protocol's round trips (Ray, Dask) the latency term "
-            "is a lower bound.\n",
-            "\n".join(grid) + "\n",
-        ]
-    return "\n".join(parts)
+        "theirs). Round times here are those of hosts sharing one machine's cores, not of a network.",
+        _wire_table(summaries),
+    )
+    if not wire:
+        return None
+    check = _part(
+        "### The projection against the cells measured at 1 Gbit/s",
+        "PROJECTION (a model, `harness.projection`): round_veth + (exchanges + round trips) x 2L + "
+        "busiest-link bytes x 8 / B, fed with the unlimited-link cell; here B = 1 Gbit/s and L = 0 "
+        "(the veth's latency is in the basis).",
+        _check_table(summaries),
+    )
+    grid = _part(
+        "### Projected round time (ms) at real link latencies (one way) and rates",
+        "PROJECTION, not a measurement: the model above, fed with the unlimited-link cells. For "
+        "backends that do not count their own protocol's round trips (Ray, Dask) the latency term "
+        "is a lower bound.",
+        _projection_table(summaries),
+    )
+    return "\n".join(wire + check + grid)

@@ -186,3 +186,22 @@ def test_projection_adds_latency_per_round_trip_and_bytes_over_the_rate():
     (check,) = projection.checks(summaries)
     assert check.projected_ms == pytest.approx(50 + 1000)
     assert check.error_pct == pytest.approx(100 * (1050 - 1100) / 1100)
+
+
+def test_the_report_labels_the_projection_and_shows_bytes_against_the_minimum():
+    from harness.report_cluster import cluster_section
+
+    point = {"n_actors": "16", "object_bytes": "1024", "variant": "copy", "hosts": "2"}
+    summaries = [
+        _summary("cluster-collectives", "ray", "round_ms", 20.0, **point),
+        _summary("cluster-collectives", "ray", "busiest_link_bytes_per_round", 70000.0, **point),
+        _summary("cluster-collectives", "ray", "wire_bytes_per_round", 70000.0, **point),
+        _summary("cluster-collectives", "ray", "wire_min_bytes_per_round", 17500.0, **point),
+    ]
+    text = cluster_section(summaries)
+    row = "| cluster-collectives | object_bytes=1024 n_actors=16 variant=copy | 2 | unlimited | ray |"
+    assert row in text
+    assert "| 4 |" in text  # 70000 / 17500
+    assert "PROJECTION, not a measurement" in text
+    assert "at 1 Gbit/s" not in text.split("### ")[-1]  # no check table without 1 Gbit/s cells
+    assert cluster_section([]) is None
