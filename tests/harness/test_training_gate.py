@@ -23,15 +23,18 @@ def test_the_gate_gates_the_smoke_training_cases():
 
 @pytest.mark.slow
 def test_a_slowed_reactor_pipeline_fails_the_gate(tmp_path: Path):
-    """1 ms more per rollout reaction (from the tests' fault hooks, never product code) is about a
-    quarter more per smoke round: the time-to-return ratio to sequential must fail."""
+    """4 ms more per rollout reaction (from the tests' fault hooks, never product code), about doubling
+    a smoke round, must make the time-to-return ratio to sequential fail. Smaller faults sit inside
+    the noise: 1 ms (about a quarter more) is the gate's own 25% tolerance and passed 3 of 4 runs, and
+    with 2 ms one run in 5 still passed, since two repeats of a half-second cell on 2 shared cores
+    spread the ratio by 20% either way and the gate judges the optimistic end of that range."""
     run = ("run", "--suite", "training-return", "--profile", "smoke", "--backends", "sequential,reactor",
            "--set", "variant=sync", "--repeats", "2", "--quiet")  # fmt: skip
     baseline = tmp_path / "ci_ratios.csv"
     assert run_cli(*run, "--out", str(tmp_path / "base.csv")).returncode == 0
     made = run_cli("check", str(tmp_path / "base.csv"), "--baseline", str(baseline), "--update-baseline")
     assert made.returncode == 0, made.stderr
-    slowed_env = {**os.environ, "HARNESS_FAULT_REACTOR_ROLLOUT_DELAY_S": "0.001"}
+    slowed_env = {**os.environ, "HARNESS_FAULT_REACTOR_ROLLOUT_DELAY_S": "0.004"}
     slowed = run_cli(*run, "--out", str(tmp_path / "slow.csv"), env=slowed_env, pythonpath=[FAULT_HOOKS])
     assert slowed.returncode == 0, slowed.stderr[-2000:]
     judged = run_cli("check", str(tmp_path / "slow.csv"), "--baseline", str(baseline))
