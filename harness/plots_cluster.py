@@ -22,12 +22,10 @@ PROJECTION_PANELS = 4
 
 def _wire_ratios(summaries: list[CellSummary]) -> dict[tuple[str, str, str], dict[str, float]]:
     """(object_bytes, hosts, link) -> backend -> wire bytes / minimum, for collectives cells."""
-    medians: dict[tuple, dict[str, float]] = {}
-    for s in summaries:
-        if s.workload == COLLECTIVES:
-            medians.setdefault((s.params, s.backend), {})[s.metric] = s.summary.median
     ratios: dict[tuple[str, str, str], dict[str, float]] = {}
-    for (params, backend), metrics in medians.items():
+    for (workload, params, backend), metrics in projection.cell_medians(summaries).items():
+        if workload != COLLECTIVES:
+            continue
         wire, minimum = metrics.get("wire_bytes_per_round"), metrics.get("wire_min_bytes_per_round")
         if wire is None or not minimum:
             continue

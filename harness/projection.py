@@ -48,9 +48,7 @@ class Basis:
 
     @property
     def label(self) -> str:
-        shown = ("object_bytes", "variant", "n_actors", "env_id", "n_envs", "steps_per_round", "workers")
-        values = dict(self.params)
-        return " ".join(f"{k}={values[k]}" for k in shown if k in values)
+        return point_label(dict(self.params))
 
     def round_ms_at(self, latency_ms: float, rate_gbit: float) -> float:
         """The projected round time (ms) at one-way latency ``latency_ms`` and rate ``rate_gbit``."""
@@ -59,11 +57,21 @@ class Basis:
         return self.round_ms + trips * 2.0 * latency_ms + wire_ms
 
 
-def _medians(summaries: list[CellSummary]) -> dict[tuple, dict[str, float]]:
-    """(workload, params, backend) -> metric -> median, for cells on test hosts."""
+SHOWN_PARAMS = ("object_bytes", "n_actors", "env_id", "steps_per_round", "variant", "workers")
+"""The parameters that tell a cluster point from another (hosts and link rate are shown apart)."""
+
+
+def point_label(params: dict[str, str]) -> str:
+    """How the figures and the report name a point: ``object_bytes=1024 n_actors=16 ...``."""
+    return " ".join(f"{k}={params[k]}" for k in SHOWN_PARAMS if k in params)
+
+
+def cell_medians(summaries: list[CellSummary]) -> dict[tuple, dict[str, float]]:
+    """(workload, params, backend) -> metric -> median, for cells on test hosts (not the points of
+    a curve inside a cell): what the projection, the cluster figures and tables all read."""
     cells: dict[tuple, dict[str, float]] = {}
     for s in summaries:
-        if s.param("hosts"):
+        if s.param("hosts") and not s.param("round"):
             cells.setdefault((s.workload, s.params, s.backend), {})[s.metric] = s.summary.median
     return cells
 
@@ -77,7 +85,7 @@ def bases(summaries: list[CellSummary]) -> list[Basis]:
     """Every cell on unlimited test-host links with a round time and wire counts, in a stable order
     (not the floor's: it runs on host 0 alone, with nothing to put on a network)."""
     found = []
-    for (workload, params, backend), metrics in sorted(_medians(summaries).items()):
+    for (workload, params, backend), metrics in sorted(cell_medians(summaries).items()):
         if "link_mbit" in dict(params) or "round_ms" not in metrics:
             continue
         known = registry.WORKLOADS.get(workload)
@@ -116,7 +124,7 @@ def checks(summaries: list[CellSummary]) -> list[Check]:
     """For every basis with a twin measured at 1 Gbit/s: the projection at that rate (the veth's
     latency, already in the basis, adds nothing) against the measurement. Cells that put nothing on
     the wire (the floor on host 0) are left out: the model has nothing to say about them."""
-    medians = _medians(summaries)
+    medians = cell_medians(summaries)
     found = []
     for basis in bases(summaries):
         if basis.busiest_link_bytes <= 0:

@@ -17,22 +17,14 @@ WIRE_COLUMNS = (
     ("packets_per_round", "packets/round"),
     ("round_trips_per_round", "RTI round trips/round/host"),
 )
-SHOWN_PARAMS = ("object_bytes", "n_actors", "env_id", "steps_per_round", "variant", "workers")
 
 
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _point(params: dict[str, str]) -> str:
-    return " ".join(f"{k}={params[k]}" for k in SHOWN_PARAMS if k in params)
-
-
 def _wire_table(summaries: list[CellSummary]) -> list[str]:
-    medians: dict[tuple, dict[str, float]] = {}
-    for s in summaries:
-        if s.param("hosts") and not s.param("round"):
-            medians.setdefault((s.workload, s.params, s.backend), {})[s.metric] = s.summary.median
+    medians = projection.cell_medians(summaries)
     header = ["workload", "point", "hosts", "link", "backend", *(t for _, t in WIRE_COLUMNS)]
     header.append("wire / minimum")
     lines = [_row(header), "|" + "---|" * len(header)]
@@ -41,7 +33,7 @@ def _wire_table(summaries: list[CellSummary]) -> list[str]:
             continue
         values = dict(params)
         link = f"{values['link_mbit']} Mbit/s" if values.get("link_mbit") else "unlimited"
-        cells = [workload, _point(values), values["hosts"], link, backend]
+        cells = [workload, projection.point_label(values), values["hosts"], link, backend]
         cells += [f"{metrics[m]:.4g}" if m in metrics else "" for m, _ in WIRE_COLUMNS]
         minimum = metrics.get("wire_min_bytes_per_round")
         cells.append(f"{metrics['wire_bytes_per_round'] / minimum:.3g}" if minimum else "")
@@ -58,7 +50,7 @@ def _check_table(summaries: list[CellSummary]) -> list[str]:
     lines = [_row(header), "|" + "---|" * len(header)]
     for check in found:
         b = check.basis
-        cells = [b.workload, _point(dict(b.params)), b.hosts, b.backend]
+        cells = [b.workload, b.label, b.hosts, b.backend]
         cells += [f"{check.measured_ms:.4g}", f"{check.projected_ms:.4g}", f"{check.error_pct:+.1f}"]
         lines.append(_row(cells))
     return lines
@@ -73,7 +65,7 @@ def _projection_table(summaries: list[CellSummary]) -> list[str]:
     header += [f"{lat:g} ms, {rate:g} Gbit/s" for lat, rate in grid]
     lines = [_row(header), "|" + "---|" * len(header)]
     for b in bases:
-        cells = [b.workload, _point(dict(b.params)), b.hosts, b.backend]
+        cells = [b.workload, b.label, b.hosts, b.backend]
         cells += [f"{b.round_ms_at(lat, rate):.4g}" for lat, rate in grid]
         lines.append(_row(cells))
     return lines
