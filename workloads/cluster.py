@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from .base import Params, Workload
-from .collectives import ACTOR_SWEEP_BYTES, KIB, MIB, SIZE_SWEEP_ACTORS, Collectives
+from .collectives import ACTOR_SWEEP_BYTES, KIB, MIB, ROUND_METRICS, SIZE_SWEEP_ACTORS, Collectives
 from .sampling import GymSampling
 from .training_return import TrainingReturn
 
@@ -53,6 +53,9 @@ class _OnHosts(Workload):
 class ClusterCollectives(_OnHosts, Collectives):
     name = "cluster-collectives"
     description = "broadcast & gather (copy) to 16 workers on hosts 1..H-1, driver on host 0"
+    metrics = ROUND_METRICS
+    times_operations = False
+    """Rounds only: the wire counters cover the whole measured window and are divided by its rounds."""
 
     def grid(self, profile: str) -> list[Params]:
         if profile == "smoke":
@@ -66,9 +69,6 @@ class ClusterCollectives(_OnHosts, Collectives):
         size, n = int(params["object_bytes"]), int(params["n_actors"])
         result = size if params["variant"] == "copy" else 8
         return size * receiving_hosts + n * result
-
-    def exchanges_per_round(self, params: Params) -> int:
-        return 2  # the broadcast's calls, then the gather's
 
 
 class ClusterGym(_OnHosts, GymSampling):

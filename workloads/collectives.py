@@ -1,16 +1,25 @@
 """Broadcast & gather time vs object size and vs number of actors (the paper's first two figures).
 
-Per round the driver broadcasts one uint8 array to N workers and gathers one result from each. In the
-``copy`` variant each worker copies the array it received and returns the copy, as the paper's workers
-did, so the gather moves N x size bytes; in the ``read`` variant a worker touches one byte per 4 KiB
-page (enough to map every page of a zero-copy view) and returns a scalar. Every backend does exactly
-this, and the bytes the driver got back per round are the cell's work (checked equal across backends).
+A round is one call per worker, as a Ray user (and the paper's own Ray script) writes it: the driver
+sends one uint8 array to N workers, each handles it and returns its result in the same call, and the
+driver has all N results when the round ends (``round_ms``, the headline, DESIGN.md §6.11). In the
+``copy`` variant each worker copies the array it received and returns the copy, as the paper's
+workers did, so the round moves N x size bytes back; in the ``read`` variant a worker touches one byte
+per 4 KiB page (enough to map every page of a zero-copy view) and returns a scalar. Every backend does
+exactly this, and the bytes the driver got back per round are the cell's work (checked equal across
+backends).
+
+Broadcast and gather are also timed as operations of their own, after the rounds: ``broadcast_ms``
+is a call per worker that delivers the array and returns nothing, ``gather_ms`` a call per worker that
+returns what it holds. Each is a whole call per worker, so the two do not add up to a round: a round
+pays one call's overhead, not two.
 """
 
 from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -46,12 +55,19 @@ class CollectiveWorker:
         self.held: Any = None
 
     def receive(self, payload: np.ndarray) -> None:
+        """The broadcast-only operation: takes the payload, returns nothing."""
         if self.variant == "copy":
             self.held = np.array(payload, copy=True)
         else:
             self.held = int(payload[::PAGE].sum(dtype=np.int64))
 
     def result(self, _: Any = None) -> Any:
+        """The gather-only operation: returns what the last payload left."""
+        return self.held
+
+    def round(self, payload: np.ndarray) -> Any:
+        """A whole round in one call: takes the payload and returns the result."""
+        self.receive(payload)
         return self.held
 
 
@@ -64,11 +80,17 @@ def payload_of(size: int) -> np.ndarray:
     return np.arange(size, dtype=np.uint64).astype(np.uint8)
 
 
+ROUND_METRICS = (("round_ms", "ms"),)
+OPERATION_METRICS = (("broadcast_ms", "ms"), ("gather_ms", "ms"))
+
+
 class Collectives(Workload):
     name = "collectives"
     suite = "collectives"
-    description = "broadcast an array to N workers, gather N results (copy: each returns its copy)"
-    metrics = (("broadcast_ms", "ms"), ("gather_ms", "ms"), ("round_ms", "ms"))
+    description = "one call per worker: an array goes to N workers, N results come back (copy: each its copy)"
+    metrics = ROUND_METRICS + OPERATION_METRICS
+    times_operations: ClassVar[bool] = True
+    """Also time broadcast-only and gather-only calls after the rounds (``broadcast_ms``, ``gather_ms``)."""
     repeats: ClassVar[dict[str, int]] = {"smoke": 1, "quick": 2, "paper": 10}
     """Two quick repeats: a 16-actor Ray cell costs about 14 s, and `all` (six suites) must stay
     within 20 minutes on 2 cores."""
@@ -116,36 +138,65 @@ class Collectives(Workload):
 
     def measure(self, backend: Backend, params: Params, profile: str) -> Measurement:
         size, n, variant = int(params["object_bytes"]), int(params["n_actors"]), params["variant"]
-        warmup, min_rounds, max_rounds = ROUNDS[profile]
+        warmup = ROUNDS[profile][0]
         payload = payload_of(size)
         expected_sum = int(payload[::PAGE].sum(dtype=np.int64))
+
+        def results_work(results: list[Any]) -> int:
+            return _check_results(results, n, variant, size, expected_sum)
+
+        def one_round() -> list[Any]:
+            return backend.call_all("round", payload)
+
         for _ in range(warmup):
-            backend.broadcast(payload)
-            _check_results(backend.gather(), n, variant, size, expected_sum)
-        broadcast_s = gather_s = 0.0
-        rounds = 0
-        per_round_work = None
-        while rounds < min_rounds or (
-            broadcast_s + gather_s < MIN_MEASURED_S[profile] and rounds < max_rounds
-        ):
-            t0 = time.perf_counter()
-            backend.broadcast(payload)
-            t1 = time.perf_counter()
-            results = backend.gather()
-            t2 = time.perf_counter()
-            moved = _check_results(results, n, variant, size, expected_sum)
-            del results
-            if per_round_work not in (None, moved):
-                raise RuntimeError(f"round moved {moved} bytes, earlier rounds {per_round_work}")
-            per_round_work = moved
-            broadcast_s += t1 - t0
-            gather_s += t2 - t1
-            rounds += 1
-        m = Measurement(work=per_round_work, rounds=rounds, warmup=warmup)
-        m.add("broadcast_ms", broadcast_s / rounds * 1e3, "ms")
-        m.add("gather_ms", gather_s / rounds * 1e3, "ms")
-        m.add("round_ms", (broadcast_s + gather_s) / rounds * 1e3, "ms")
+            results_work(one_round())
+        ((round_s, work),), rounds = _timed([(one_round, results_work)], profile)
+        m = Measurement(work=work, rounds=rounds, warmup=warmup)
+        m.add("round_ms", round_s / rounds * 1e3, "ms")
+        if self.times_operations:
+            # after the rounds, so that a round never follows a broadcast-only call (its workers
+            # would hold a payload already); the first pair warms the two methods up, uncounted
+            def broadcast() -> list[Any]:
+                backend.broadcast(payload)
+                return []
+
+            operations = [(broadcast, lambda _: 0), (backend.gather, results_work)]
+            _timed(operations, profile, calls=1)
+            ((broadcast_s, _), (gather_s, _)), calls = _timed(operations, profile)
+            m.add("broadcast_ms", broadcast_s / calls * 1e3, "ms")
+            m.add("gather_ms", gather_s / calls * 1e3, "ms")
         return m
+
+
+Operation = tuple[Callable[[], list[Any]], Callable[[list[Any]], int]]
+"""A backend call to time and the check of its results, which returns the work they represent."""
+
+
+def _timed(
+    operations: list[Operation], profile: str, calls: int | None = None
+) -> tuple[list[tuple[float, int]], int]:
+    """Calls the operations in turn, each timed on its own with its check outside the timing, at least
+    the profile's minimum of times and until together they cover ``MIN_MEASURED_S`` (at most the
+    maximum); ``calls`` fixes the count. Returns (seconds, work of one call) per operation and the
+    count. Every call of an operation must report the same work."""
+    _, least, most = ROUNDS[profile]
+    if calls is not None:
+        least = most = calls
+    seconds = [0.0] * len(operations)
+    work: list[int | None] = [None] * len(operations)
+    done = 0
+    while done < least or (sum(seconds) < MIN_MEASURED_S[profile] and done < most):
+        for position, (call, check) in enumerate(operations):
+            start = time.perf_counter()
+            results = call()
+            seconds[position] += time.perf_counter() - start
+            moved = check(results)
+            del results
+            if work[position] not in (None, moved):
+                raise RuntimeError(f"a call moved {moved} bytes, earlier calls {work[position]}")
+            work[position] = moved
+        done += 1
+    return [(s, int(w or 0)) for s, w in zip(seconds, work, strict=True)], done
 
 
 def _check_results(results: list[Any], n: int, variant: str, size: int, expected_sum: int) -> int:
