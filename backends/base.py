@@ -17,7 +17,10 @@ import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # the runtime's library owns the type; importing it here would load the runtime
+    from .reactor.distribution import Distribution
 
 WorkerFactory = Callable[[int], Any]
 """Builds worker ``i``; must be picklable (a module-level function or a functools.partial of one)."""
@@ -246,8 +249,10 @@ class Backend(abc.ABC):
         """One round of the pipeline (``PipelineSpec.variant``); returns the learner's report."""
         raise OperationNotSupported(f"{self.name} does not run the training pipeline")
 
-    def micro(self, program: str, size: int, workers: int) -> float:
-        """Runtime micro-benchmark (reactor runtimes only); see workloads.micro."""
+    def micro(self, program: str, size: int, workers: int) -> Distribution:
+        """Runtime micro-benchmark (reactor runtimes only), in microseconds per reaction (``chain``)
+        or per round: the distribution over rounds timed one by one after start-up and warm-up
+        (``backends.reactor.distribution``); see workloads.micro."""
         raise OperationNotSupported(f"{self.name} has no runtime micro-benchmarks")
 
     def coordination_messages(self) -> int | None:

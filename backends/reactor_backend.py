@@ -30,6 +30,7 @@ from typing import Any
 
 from .base import Backend, OperationNotSupported, PipelineSpec, WorkerFactory, WorkerFailed
 from .reactor import Environment, ReactionFailed, Reactor, bench, msec
+from .reactor.distribution import Distribution
 
 HOST_NAME = re.compile(r"host\[(\d+)\]")
 """The name a worker's reactor has in the bank (``env.bank(_Host, n, "host")``): its index."""
@@ -192,13 +193,13 @@ class ReactorBackend(Backend):
             raise RuntimeError(f"reactor pipeline round {self._rounds} ended without the learner's report")
         return report
 
-    def micro(self, program: str, size: int, workers: int) -> float:
+    def micro(self, program: str, size: int, workers: int) -> Distribution:
         if program == "chain":
             return bench.chain_us_per_reaction(length=size)
         if program == "bank":
             return bench.bank_round_us(size, workers=workers)
         if program == "numpy-bank":
-            return bench.bank_tag_ms(width=size, workers=workers) * 1000.0
+            return bench.bank_tag_ms(width=size, workers=workers).scaled(1000.0)
         raise OperationNotSupported(f"unknown micro program {program!r}")
 
     def shutdown(self) -> None:

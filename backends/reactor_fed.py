@@ -23,6 +23,7 @@ from typing import Any
 
 from .base import OperationNotSupported
 from .reactor import Environment, Federation, bench
+from .reactor.distribution import Distribution
 from .reactor_backend import ReactorBackend
 
 
@@ -60,7 +61,7 @@ class ReactorFedBackend(ReactorBackend):
         rti = getattr(federation, "rti", None) if federation is not None else None
         return rti.grants_sent if rti is not None else None
 
-    def micro(self, program: str, size: int, workers: int) -> float:
+    def micro(self, program: str, size: int, workers: int) -> Distribution:
         """The bank round across the federates: a driver here, the bank's members in the federates;
         with one member per federate it is the coordination cost of one tag."""
         if program != "bank":

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import xronos_micro
 from .base import Backend, OperationNotSupported, PipelineSpec, WorkerFactory, missing_package
+from .reactor.distribution import Distribution
 
 
 class XronosBackend(Backend):
@@ -48,7 +49,7 @@ class XronosBackend(Backend):
     def pipeline_round(self) -> Any:
         return self._driven.round(True, workers=False)[0]
 
-    def micro(self, program: str, size: int, workers: int) -> float:
+    def micro(self, program: str, size: int, workers: int) -> Distribution:
         if workers != 1:
             raise OperationNotSupported("xronos is single-threaded")
         if program == "chain":

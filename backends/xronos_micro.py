@@ -9,11 +9,16 @@ Two shapes are measured, both driven entirely inside xronos in fast mode
 * :func:`bank_round_us` -- one broadcast + gather round between a driver and a
   bank of N workers, the reactor analogue of "send to N actors, await all".
 
-Both use the slope method: the same program is built and executed twice, with
-``T1 = T // 4`` and ``T2 = T`` tags, each in a fresh ``Environment``, and only
-``execute()`` is timed. The difference ``t2 - t1`` cancels every fixed cost
-(graph assembly and validation, the diagram export, startup, shutdown) and
-leaves the per-tag cost.
+Both time every tag on its own, exactly as the in-house runtime's
+``backends.reactor.bench`` does, so that the two are compared like for like:
+the first reaction of each tag (the source's tick, the driver's broadcast)
+reads ``time.perf_counter()`` first thing, a tag lasts from its reading to
+the next tag's, the first ``warmup`` tags are dropped, and the result is the
+distribution of the rest (``backends.reactor.distribution``: median, p10,
+p90, p99). Graph assembly and validation, the diagram export, startup and
+shutdown come before the first reading or after the last, so they are never
+inside a measured tag. The programs drive themselves with a programmable
+timer: a physical event would silently turn fast mode off (below).
 
 Notes on xronos 0.15 that shape this module:
 
@@ -22,8 +27,8 @@ Notes on xronos 0.15 that shape this module:
   ``execute()``; this costs about 1 ms and spawns gRPC threads. There is no
   public switch and no environment variable to turn it off, but the SDK
   environment takes ``render_reactor_graph``; :func:`_new_environment` swaps
-  in an SDK environment created with ``render_reactor_graph=False``. The slope
-  method would cancel this cost anyway; turning it off removes the threads and
+  in an SDK environment created with ``render_reactor_graph=False``. It is
+  outside the measured tags anyway; turning it off removes the threads and
   the noise they add.
 * Declaring any ``PhysicalEvent`` silently disables fast mode, so none is used.
 * Reactors are never freed, so every measurement leaks its program; the
@@ -49,6 +54,8 @@ import time
 from collections.abc import Callable
 from types import ModuleType, SimpleNamespace
 from typing import Any
+
+from .reactor.distribution import WARMUP_ROUNDS, Distribution, readings_for
 
 __all__ = ["bank_round_us", "chain_us_per_reaction", "xronos_version"]
 
@@ -100,7 +107,7 @@ def _new_environment(xronos: ModuleType, export_graph: bool = False) -> Any:
     threads). Replacing the wrapped SDK environment before any reactor is
     created is the only way to skip that in 0.15. If a future release renames
     the private attribute or changes the SDK signature, the export is simply
-    left on (the slope method cancels it anyway).
+    left on (it happens before the first measured tag anyway).
     """
     env = xronos.Environment(fast=True)
     if not export_graph:
@@ -114,23 +121,21 @@ def _new_environment(xronos: ModuleType, export_graph: bool = False) -> Any:
     return env
 
 
-def _timed_execute(env: Any) -> float:
-    """Run ``env.execute()`` and return its wall time in seconds.
+def _execute(env: Any) -> None:
+    """Run ``env.execute()`` with the garbage collector paused.
 
-    The garbage collector is paused for the timed region (as ``timeit`` does)
-    so a collection triggered by the handlers' small allocations does not land
-    in one of the two slope points only. The Python SIGINT handler in place
-    before the call is restored afterwards, because the runtime installs its
-    own handling during ``execute()``.
+    The collector is paused (as ``timeit`` does, and as the in-house runtime's
+    benchmarks do) so a collection triggered by the handlers' small
+    allocations does not land in the measured tags. The Python SIGINT handler
+    in place before the call is restored afterwards, because the runtime
+    installs its own handling during ``execute()``.
     """
     in_main = threading.current_thread() is threading.main_thread()
     sigint = signal.getsignal(signal.SIGINT) if in_main else None
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        t0 = time.perf_counter()
         env.execute()
-        return time.perf_counter() - t0
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -145,7 +150,8 @@ def _reactor_classes() -> SimpleNamespace:
     They cannot live at module level because importing this module must work
     without xronos. Every class takes a ``count`` flag: when true the handlers
     also count invocations and record values (used by the sanity checks);
-    when false they do only the work the benchmark describes.
+    when false they do only the work the benchmark describes. The source and
+    the driver read the clock first thing in every tag either way (``stamps``).
     """
     xronos = _require_xronos()
     from xronos import experimental as xe
@@ -166,6 +172,7 @@ def _reactor_classes() -> SimpleNamespace:
             self.tags = tags
             self.count = count
             self.fired = 0
+            self.stamps: list[float] = []
 
         @xronos.reaction
         def on_startup(self, ctx: Any) -> Callable[[], None]:
@@ -184,6 +191,7 @@ def _reactor_classes() -> SimpleNamespace:
             if self.count:
 
                 def counted() -> None:
+                    self.stamps.append(time.perf_counter())
                     i = trig.get()
                     self.fired += 1
                     out.set(i)
@@ -193,6 +201,7 @@ def _reactor_classes() -> SimpleNamespace:
                 return counted
 
             def handler() -> None:
+                self.stamps.append(time.perf_counter())
                 i = trig.get()
                 out.set(i)
                 if i < last:
@@ -253,6 +262,7 @@ def _reactor_classes() -> SimpleNamespace:
             self.ins = [xe.InputPort[tuple[int, int]](f"in{i}", self) for i in range(n)]
             self.broadcasts = 0
             self.gathers = 0
+            self.stamps: list[float] = []
 
         @xronos.reaction
         def on_startup(self, ctx: Any) -> Callable[[], None]:
@@ -271,6 +281,7 @@ def _reactor_classes() -> SimpleNamespace:
             if self.count:
 
                 def counted() -> None:
+                    self.stamps.append(time.perf_counter())
                     r = trig.get()
                     self.broadcasts += 1
                     out.set(r)
@@ -280,6 +291,7 @@ def _reactor_classes() -> SimpleNamespace:
                 return counted
 
             def handler() -> None:
+                self.stamps.append(time.perf_counter())
                 r = trig.get()
                 out.set(r)
                 if r < last:
@@ -360,13 +372,15 @@ def _reactor_classes() -> SimpleNamespace:
     return SimpleNamespace(Source=Source, Relay=Relay, Driver=Driver, Worker=Worker)
 
 
-def _run_chain(length: int, tags: int, count: bool = False, export_graph: bool = False) -> tuple[float, int]:
-    """Build and execute one chain program; return (seconds, reactions counted).
+def _run_chain(
+    length: int, tags: int, count: bool = False, export_graph: bool = False
+) -> tuple[list[float], int]:
+    """Build and execute one chain program; return (the source's clock readings, reactions counted).
 
     The count is 0 unless ``count`` is true; then it is the number of handler
     invocations of the per-tag reactions (source tick + relays), which must be
-    ``tags * (length + 1)``. The source's startup reaction (one per run) is
-    not included; it is a fixed cost that the slope method cancels.
+    ``tags * (length + 1)``. The source's startup reaction (one per run, before
+    the first reading) is not included.
     """
     xronos = _require_xronos()
     cls = _reactor_classes()
@@ -379,23 +393,25 @@ def _run_chain(length: int, tags: int, count: bool = False, export_graph: bool =
         env.connect(prev, relay.inp)
         prev = relay.out
         relays.append(relay)
-    elapsed = _timed_execute(env)
+    _execute(env)
+    if len(src.stamps) != tags:
+        raise RuntimeError(f"chain: {len(src.stamps)} of {tags} tags ran")
     if not count:
-        return elapsed, 0
+        return src.stamps, 0
     if relays and relays[-1].last != tags - 1:
         raise RuntimeError("chain: last relay did not see the last value")
-    return elapsed, src.fired + sum(r.fired for r in relays)
+    return src.stamps, src.fired + sum(r.fired for r in relays)
 
 
 def _run_bank(
     n_workers: int, rounds: int, count: bool = False, export_graph: bool = False
-) -> tuple[float, int]:
-    """Build and execute one bank program; return (seconds, reactions counted).
+) -> tuple[list[float], int]:
+    """Build and execute one bank program; return (the driver's clock readings, reactions counted).
 
-    With ``count`` the second value is the number of per-round reactions run
-    (driver broadcast + N workers + driver gather), which must be
-    ``rounds * (n_workers + 2)``; it is also checked that every round was
-    gathered complete.
+    Every round's gather checks that it is complete (it raises otherwise, and
+    so does this function when fewer rounds ran than asked). With ``count`` the
+    second value is the number of per-round reactions run (driver broadcast +
+    N workers + driver gather), which must be ``rounds * (n_workers + 2)``.
     """
     xronos = _require_xronos()
     cls = _reactor_classes()
@@ -407,50 +423,40 @@ def _run_bank(
         env.connect(driver.out, worker.inp)  # one output feeds N inputs
         env.connect(worker.out, driver.ins[i])
         workers.append(worker)
-    elapsed = _timed_execute(env)
+    _execute(env)
+    if len(driver.stamps) != rounds:
+        raise RuntimeError(f"bank: {len(driver.stamps)} of {rounds} rounds ran")
     if not count:
-        return elapsed, 0
+        return driver.stamps, 0
     if driver.gathers != rounds:
         raise RuntimeError(f"bank: {driver.gathers} of {rounds} rounds gathered")
-    return elapsed, driver.broadcasts + driver.gathers + sum(w.fired for w in workers)
+    return driver.stamps, driver.broadcasts + driver.gathers + sum(w.fired for w in workers)
 
 
-def _slope(run: Callable[[int], float], units: int) -> tuple[int, int, float, float]:
-    """Time ``run`` at ``units // 4`` and ``units``; return (T1, T2, t1, t2)."""
-    t2_units = units
-    t1_units = units // 4
-    if t2_units - t1_units <= 0 or t1_units < 1:
-        raise ValueError(f"need at least 4 tags/rounds for the slope method, got {units}")
-    t1 = run(t1_units)
-    t2 = run(t2_units)
-    return t1_units, t2_units, t1, t2
-
-
-def chain_us_per_reaction(length: int = 64, tags: int = 2000) -> float:
-    """Per-reaction cost of a chain of relays, in microseconds.
+def chain_us_per_reaction(length: int = 64, tags: int = 2000, warmup: int = WARMUP_ROUNDS) -> Distribution:
+    """Per-reaction cost of a chain of relays, in microseconds, as a distribution over tags.
 
     A source reactor fires once per tag (a self-rescheduling programmable
     timer in fast mode) and sets its output; ``length`` relay reactors are
     connected output->input in a chain and each copies its input to its
-    output. The program is built and executed with ``T1 = tags // 4`` and
-    ``T2 = tags`` tags in fresh environments, only ``execute()`` is timed,
-    and ``(t2 - t1) / ((T2 - T1) * (length + 1))`` is returned: the slope
-    cancels construction, graph export, startup and shutdown, and
-    ``length + 1`` is the number of reactions per tag including the source's.
+    output. Each of ``tags`` tags after ``warmup`` is timed on its own (see the
+    module's docstring) and divided by ``length + 1``, the number of reactions
+    per tag including the source's.
 
     Raises:
         ImportError: If xronos is not installed.
-        ValueError: If ``length < 0`` or ``tags < 4``.
+        ValueError: If ``length < 0``, ``tags < 1`` or ``warmup < 0``.
     """
     _require_xronos()
     if length < 0:
         raise ValueError(f"length must be >= 0, got {length}")
-    t1_units, t2_units, t1, t2 = _slope(lambda t: _run_chain(length, t)[0], tags)
-    return (t2 - t1) / ((t2_units - t1_units) * (length + 1)) * 1e6
+    stamps, _ = _run_chain(length, readings_for(tags, warmup))
+    return Distribution.of_rounds(stamps, warmup).scaled(1e6 / (length + 1))
 
 
-def bank_round_us(n_workers: int, rounds: int = 2000) -> float:
-    """Cost of one broadcast + gather round over N worker reactors, in microseconds.
+def bank_round_us(n_workers: int, rounds: int = 2000, warmup: int = WARMUP_ROUNDS) -> Distribution:
+    """Cost of one broadcast + gather round over N worker reactors, in microseconds, as a
+    distribution over rounds.
 
     Per tag, the driver's first reaction sets one output connected to the
     input of each of the N workers (broadcast); each worker sets its output
@@ -458,15 +464,14 @@ def bank_round_us(n_workers: int, rounds: int = 2000) -> float:
     worker outputs through N inputs, collects the values in worker-index
     order and checks the round is complete. The driver starts the next round
     itself by rescheduling a programmable timer (no physical events, fast
-    mode). Slope method as in :func:`chain_us_per_reaction`:
-    ``(t2 - t1) / (T2 - T1)`` with ``T1 = rounds // 4`` and ``T2 = rounds``.
+    mode). Each of ``rounds`` rounds after ``warmup`` is timed on its own.
 
     Raises:
         ImportError: If xronos is not installed.
-        ValueError: If ``n_workers < 1`` or ``rounds < 4``.
+        ValueError: If ``n_workers < 1``, ``rounds < 1`` or ``warmup < 0``.
     """
     _require_xronos()
     if n_workers < 1:
         raise ValueError(f"n_workers must be >= 1, got {n_workers}")
-    t1_units, t2_units, t1, t2 = _slope(lambda r: _run_bank(n_workers, r)[0], rounds)
-    return (t2 - t1) / (t2_units - t1_units) * 1e6
+    stamps, _ = _run_bank(n_workers, readings_for(rounds, warmup))
+    return Distribution.of_rounds(stamps, warmup).scaled(1e6)

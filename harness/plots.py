@@ -18,6 +18,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
+from workloads import micro
+
 from .aggregate import CellSummary
 from .paper import PAPER_LABELS, paper_series
 from .stats import CONFIDENCE_INTERVAL, MIN_SAMPLES_FOR_CI, RANGE, interval_name
@@ -140,14 +142,15 @@ _draw_vs_actors = _draw_collectives(
 
 
 def _draw_micro(ax: Axes, summaries: list[CellSummary], paper: list[dict[str, str]]) -> bool:
-    bars = [s for s in summaries if s.workload == "micro"]
+    bars = [s for s in summaries if s.workload == "micro" and s.metric in micro.MEDIAN_METRICS]
     if not bars:
         return False
     bars.sort(key=lambda s: (s.param("program"), int(s.param("size") or 0), s.param("workers"), s.backend))
     labels, values, errors, colors = [], [], [], []
     for s in bars:
-        scale = 1.0 if s.metric == "us_per_reaction" else 1000.0
-        unit = "us/reaction" if s.metric == "us_per_reaction" else "us/round"
+        per_reaction = s.metric == micro.PER_REACTION[0]
+        scale = 1.0 if per_reaction else 1000.0
+        unit = "us/reaction" if per_reaction else "us/round"
         labels.append(
             f"{s.param('program')} N={s.param('size')} W={s.param('workers')}\n{s.backend} ({unit})"
         )

@@ -56,7 +56,7 @@ class Recipe:
     """The mean return of the last ``window`` finished episodes that counts as solved."""
     window: int = 20
     max_env_steps: int = 300_000
-    """The budget: a run that has not reached ``target`` after this many env steps failed."""
+    """The budget: the env steps a run may do; one that has not reached ``target`` within them failed."""
 
     @property
     def env_steps_per_round(self) -> int:
@@ -64,7 +64,10 @@ class Recipe:
 
     @property
     def max_rounds(self) -> int:
-        return math.ceil(self.max_env_steps / self.env_steps_per_round)
+        """The whole rounds that fit in the budget: a round that would take the run past it is not
+        run (0 when a single round is larger than the budget), so a run never does more env steps
+        than ``max_env_steps``."""
+        return self.max_env_steps // self.env_steps_per_round
 
 
 SOLVED = {"CartPole-v1": Recipe()}

@@ -14,8 +14,11 @@ change the run: the rounds before learning starts, at most the first few, are th
 pipelined round's report is its learner's, which trained on the previous round's batches, so it
 shows the episodes up to that round: arrival is seen one round late (under 1% of the rounds to 475).
 
-A run that misses the target within its budget, or whose weights go NaN or infinite, is an error
-(``MeasurementFailed``) whose curve is kept.
+The budget (``max_env_steps``) bounds the work: only the whole rounds that fit in it run
+(``Recipe.max_rounds``), so an ok row never reports more env steps than the budget. A run that misses
+the target within its budget (saying how many env steps it did; none when one round is larger than
+the budget), or whose weights go NaN or infinite, is an error (``MeasurementFailed``) whose curve is
+kept.
 """
 
 from __future__ import annotations
@@ -118,9 +121,19 @@ class TrainingReturn(Workload):
 
     def measure(self, backend: Backend, params: Params, profile: str) -> Measurement:
         recipe = self.recipe(params, profile)
-        stride = max(1, math.ceil(recipe.max_rounds / CURVE_POINTS))
         window: collections.deque[float] = collections.deque(maxlen=recipe.window)
         m = Measurement(work=recipe.env_steps_per_round)
+        missed = (
+            f"did not reach a mean return of {recipe.target:g} over the last {recipe.window} episodes "
+            f"within {recipe.max_env_steps} env steps"
+        )
+        if recipe.max_rounds == 0:
+            raise TargetNotReached(
+                f"{missed}: a round takes {recipe.env_steps_per_round} ({recipe.workers} rollouts x "
+                f"{recipe.steps_per_round} steps), so none was run (0 env steps done)",
+                m,
+            )
+        stride = max(1, math.ceil(recipe.max_rounds / CURVE_POINTS))
         elapsed = rollout = learn = 0.0
         best = -math.inf
         for number in range(1, recipe.max_rounds + 1):
@@ -154,11 +167,8 @@ class TrainingReturn(Workload):
                 m.extra["result_digest"] = report.weights_digest
                 return m
         shown = f"{best:.1f}" if math.isfinite(best) else "none"
-        raise TargetNotReached(
-            f"did not reach a mean return of {recipe.target:g} over the last {recipe.window} episodes "
-            f"within {recipe.max_env_steps} env steps ({m.rounds} rounds; best {shown})",
-            m,
-        )
+        done = m.rounds * recipe.env_steps_per_round
+        raise TargetNotReached(f"{missed} ({done} env steps done in {m.rounds} rounds; best {shown})", m)
 
 
 def _curve_point(m: Measurement, number: int, report: RoundReport, elapsed: float, mean: float) -> None:

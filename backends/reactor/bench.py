@@ -1,9 +1,25 @@
-"""Micro-benchmark programs of the runtime, and ``python -m backends.reactor.bench``.
+"""Micro-benchmarks of the runtime, and ``python -m backends.reactor.bench``.
 
-Three programs, each timed with the slope method (two runs of different length, the difference
-divided by the extra work) so that assembly, startup and shutdown cancel out:
+Every benchmark times each round (one tag) on its own, after start-up and a warm-up, and returns
+the distribution of those times (``Distribution``: median, p10, p90, p99 over the measured rounds),
+never a slope between two whole runs: a slope keeps start-up noise (0.4 s of federate spawn against
+0.3 ms tags) in both of its points and came out negative on a busy machine (DESIGN.md §6.12).
 
-- ``chain_us_per_reaction``: a source firing once per tag and a chain of relays (per-reaction cost);
+How a round is timed. The programs drive themselves, as a Lingua Franca program does: the first
+reaction of each tag (the source's ``fire``, the driver's ``send``) reads ``time.perf_counter()``
+and schedules the next tag with a logical action, and a round lasts from its reading to the next
+tag's. So a round holds everything the runtime does per tag (the reactions, the barrier between
+levels, the advance to the next tag, and across federates the grants and messages of both
+directions) and nothing else: no assembly, federate spawn or shutdown, which come before the first
+reading or after the last. The cost of the reading itself (a clock read and a list append, about
+0.1 us) is in every round, the same on ``xronos`` (``backends.xronos_micro``, timed the same way).
+Driving each round from outside with a physical action (``driven_round``) would add the caller's
+hand-off to the runtime's per-tag cost, and xronos silently leaves fast mode when a program
+declares a physical event, so the like-for-like comparison of the runtimes' own costs is the
+self-driven program.
+
+- ``chain_us_per_reaction``: a source firing once per tag and a chain of relays (per-reaction cost:
+  the tag's time over the reactions of a tag);
 - ``bank_round_us``: a driver broadcasting to a bank of N workers and gathering their replies by a
   multiport, one round per tag (per-round cost of the runtime itself); with ``federates``, the bank
   is spread over that many federate processes and the driver stays in the RTI's process;
@@ -12,8 +28,8 @@ divided by the extra work) so that assembly, startup and shutdown cancel out:
 
 Federation adds ``federated_tag_us`` (one tag across F federates with empty reactions: the
 coordination cost of a tag) and ``driven_round`` (the harness's pattern: a physical action per
-round, ``run_until_idle``, a broadcast of a payload that every worker copies, and the gather; the
-median per round, with start-up apart).
+round, ``run_until_idle``, a broadcast of a payload that every worker copies, and the gather, each
+round timed from outside, with start-up apart).
 
 The harness's ``micro`` suite calls these functions; the module's ``__main__`` prints them.
 """
@@ -27,17 +43,20 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .distribution import WARMUP_ROUNDS, Distribution, readings_for
 from .environment import Environment
 from .reactor import Reactor
 from .timeunits import USEC
 
 
 class _Source(Reactor):
-    """Fires ``tags`` times, 1 us of logical time apart, driven by its own logical action."""
+    """Fires ``tags`` times, 1 us of logical time apart, driven by its own logical action; reads the
+    clock first thing in every tag."""
 
     def __init__(self, tags: int):
         self.tags = tags
         self.count = 0
+        self.stamps: list[float] = []
         self.out = self.output("out")
         self.again = self.logical_action("again")
         self.reaction(
@@ -47,6 +66,7 @@ class _Source(Reactor):
         )
 
     def fire(self) -> None:
+        self.stamps.append(time.perf_counter())
         self.count += 1
         self.out.set(self.count)
         if self.count < self.tags:
@@ -64,13 +84,15 @@ class _Relay(Reactor):
 
 
 class _Driver(Reactor):
-    """Broadcasts a value per round and gathers N replies in bank order, checking completeness."""
+    """Broadcasts a value per round and gathers N replies in bank order, checking completeness;
+    reads the clock first thing in every round."""
 
     def __init__(self, width: int, rounds: int, payload: object):
         self.rounds = rounds
         self.payload = payload
         self.count = 0
         self.gathered = 0
+        self.stamps: list[float] = []
         self.out = self.output("out")
         self.replies = self.input("replies", width)
         self.again = self.logical_action("again")
@@ -82,6 +104,7 @@ class _Driver(Reactor):
         self.reaction(self.gather, triggers=[self.replies])
 
     def send(self) -> None:
+        self.stamps.append(time.perf_counter())
         self.count += 1
         self.out.set(self.payload)
         if self.count < self.rounds:
@@ -110,20 +133,21 @@ class _Worker(Reactor):
         self.out.set((self.bank_index, value))
 
 
-def _timed_run(env: Environment) -> float:
+def _run(env: Environment) -> None:
+    """Runs a self-driven program with the garbage collector paused (as ``timeit`` does), so that a
+    collection set off by the benchmark's own small allocations does not land in its rounds."""
     env.assemble()
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        start = time.perf_counter()
         env.run()
-        return time.perf_counter() - start
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _chain_seconds(length: int, tags: int) -> tuple[float, int]:
+def _chain_stamps(length: int, tags: int) -> tuple[list[float], int]:
+    """Runs the chain for ``tags`` tags; returns the source's clock readings and the reactions run."""
     env = Environment(workers=1)
     source = env.create(_Source, "source", tags)
     previous = source.out
@@ -131,47 +155,68 @@ def _chain_seconds(length: int, tags: int) -> tuple[float, int]:
         relay = env.create(_Relay, f"relay{i}")
         env.connect(previous, relay.inp)
         previous = relay.out
-    seconds = _timed_run(env)
-    return seconds, env.reactions_executed
+    _run(env)
+    return source.stamps, env.reactions_executed
 
 
-def chain_us_per_reaction(length: int = 64, tags: int = 2000) -> float:
-    """Per-reaction cost (us) of a source plus ``length`` relays, by the slope between two runs."""
-    short_s, short_n = _chain_seconds(length, tags // 4)
-    long_s, long_n = _chain_seconds(length, tags)
-    expected = (tags - tags // 4) * (length + 1)
-    if long_n - short_n != expected:
-        raise RuntimeError(f"chain ran {long_n - short_n} reactions, expected {expected}")
-    return (long_s - short_s) / expected * 1e6
+def chain_us_per_reaction(length: int = 64, tags: int = 2000, warmup: int = WARMUP_ROUNDS) -> Distribution:
+    """Per-reaction cost (us) of a source plus ``length`` relays: each of ``tags`` tags after
+    ``warmup`` is timed on its own and divided by its ``length + 1`` reactions."""
+    total = readings_for(tags, warmup)
+    stamps, executed = _chain_stamps(length, total)
+    expected = total * (length + 1)
+    if executed != expected or len(stamps) != total:
+        raise RuntimeError(
+            f"chain ran {executed} reactions in {len(stamps)} tags, expected {expected} in {total}"
+        )
+    per_tag = Distribution.of_rounds(stamps, warmup)
+    return per_tag.scaled(1e6 / (length + 1))
 
 
-def _bank_seconds(
+def _bank_stamps(
     width: int, rounds: int, workers: int, elements: int, federates: int | None = None
-) -> tuple[float, int]:
+) -> list[float]:
+    """Runs the bank for ``rounds`` rounds; returns the driver's clock readings, one per round,
+    after checking that every round was gathered complete."""
     env = Environment(workers=workers, federates=federates)
     driver = env.create(_Driver, "driver", width, rounds, 0)
     bank = env.bank(_Worker, width, "worker", elements)
     env.connect(driver.out, bank.port("inp"), broadcast=True)
     env.connect(bank.port("out"), driver.replies)
-    seconds = _timed_run(env)
-    if driver.gathered != rounds:
+    _run(env)
+    if driver.gathered != rounds or len(driver.stamps) != rounds:
         raise RuntimeError(f"gathered {driver.gathered} of {rounds} rounds")
-    return seconds, env.reactions_executed
+    return driver.stamps
 
 
-def bank_round_us(width: int, rounds: int = 2000, workers: int = 1, federates: int | None = None) -> float:
-    """One broadcast + gather round over a bank of ``width`` (us), by the slope between two runs."""
-    short_s, _ = _bank_seconds(width, rounds // 4, workers, 0, federates)
-    long_s, _ = _bank_seconds(width, rounds, workers, 0, federates)
-    return (long_s - short_s) / (rounds - rounds // 4) * 1e6
+def _bank_rounds(
+    width: int, rounds: int, warmup: int, workers: int, elements: int, federates: int | None
+) -> Distribution:
+    """The distribution of ``rounds`` bank rounds after ``warmup``, in seconds."""
+    stamps = _bank_stamps(width, readings_for(rounds, warmup), workers, elements, federates)
+    return Distribution.of_rounds(stamps, warmup)
 
 
-def federated_tag_us(federates: int = 2, rounds: int = 2000, workers: int = 1) -> float:
+def bank_round_us(
+    width: int,
+    rounds: int = 2000,
+    workers: int = 1,
+    federates: int | None = None,
+    warmup: int = WARMUP_ROUNDS,
+) -> Distribution:
+    """One broadcast + gather round over a bank of ``width`` (us), each of ``rounds`` rounds after
+    ``warmup`` timed on its own."""
+    return _bank_rounds(width, rounds, warmup, workers, 0, federates).scaled(1e6)
+
+
+def federated_tag_us(
+    federates: int = 2, rounds: int = 2000, workers: int = 1, warmup: int = WARMUP_ROUNDS
+) -> Distribution:
     """The coordination cost of one tag across ``federates`` federate processes (us): a driver in
     the RTI's process sends to one empty reactor per federate and gathers its reply in the same tag
     (a zero-delay cycle, so every tag takes grants, messages and reports both ways). Compare with
     ``bank_round_us(federates)``, the same program in one process."""
-    return bank_round_us(federates, rounds=rounds, workers=workers, federates=federates)
+    return bank_round_us(federates, rounds=rounds, workers=workers, federates=federates, warmup=warmup)
 
 
 KERNEL_ELEMENTS = 131_072
@@ -199,12 +244,16 @@ def numpy_work(elements: int = KERNEL_ELEMENTS, passes: int = 5) -> Callable[[ob
 
 
 def bank_tag_ms(
-    width: int = 16, rounds: int = 40, workers: int = 1, elements: int = KERNEL_ELEMENTS
-) -> float:
-    """Wall time (ms) per tag of a bank whose workers each run ``numpy_work(elements)``."""
-    short_s, _ = _bank_seconds(width, max(1, rounds // 4), workers, elements)
-    long_s, _ = _bank_seconds(width, rounds, workers, elements)
-    return (long_s - short_s) / (rounds - max(1, rounds // 4)) * 1e3
+    width: int = 16,
+    rounds: int = 40,
+    workers: int = 1,
+    elements: int = KERNEL_ELEMENTS,
+    warmup: int = 4,
+) -> Distribution:
+    """Wall time (ms) per tag of a bank whose workers each run ``numpy_work(elements)``, each of
+    ``rounds`` tags after ``warmup`` timed on its own (a tag here is about 16 ms, so a few rounds of
+    warm-up suffice)."""
+    return _bank_rounds(width, rounds, warmup, workers, elements, None).scaled(1e3)
 
 
 class Commander(Reactor):
@@ -246,11 +295,12 @@ def driven_round(
     rounds: int = 200,
     warmup: int = 20,
     workers: int = 1,
-) -> dict[str, float]:
+) -> tuple[Distribution, float]:
     """The harness's round, driven from outside: a physical action carries a ``payload_bytes``
-    array, every one of ``width`` workers copies it, the driver gathers their replies; returns the
-    median and 90th percentile ms per round over ``rounds`` (after ``warmup``) and ``startup_s``
-    (building the workers, processes included, and starting)."""
+    array, every one of ``width`` workers copies it, the driver gathers their replies. Returns the
+    distribution of ms per round over ``rounds`` (after ``warmup``), each timed from the caller's
+    schedule to the end of ``run_until_idle``, and the start-up in seconds (building the workers,
+    processes included, and starting)."""
     started = time.perf_counter()
     env = Environment(workers=workers, federates=federates)
     try:
@@ -274,41 +324,40 @@ def driven_round(
                 times.append(elapsed)
     finally:
         env.stop()
-    times.sort()
-    return {
-        "median_ms": times[len(times) // 2] * 1e3,
-        "p90_ms": times[int(len(times) * 0.9)] * 1e3,
-        "startup_s": startup_s,
-    }
+    return Distribution.of(times, warmup).scaled(1e3), startup_s
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m backends.reactor.bench",
-        description="Micro-benchmarks of the in-house reactor runtime (use `python -m harness run "
-        "--suite micro` to compare with xronos in one run).",
+        description="Micro-benchmarks of the in-house reactor runtime, each round timed on its own "
+        "after a warm-up (use `python -m harness run --suite micro` to compare with xronos in one run).",
     )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--federated", action="store_true", help="also the federation's benchmarks")
     args = parser.parse_args(argv)
     for _ in range(args.repeats if args.federated else 0):
-        one = bank_round_us(2)
-        two = federated_tag_us(2)
-        print(f"tag over 2 federates {two:8.1f} us/tag  (the same program in one process: {one:.1f} us)")
+        print(f"tag over 2 federates:      {federated_tag_us(2).text('us')}")
+        print(f"the same in one process:   {bank_round_us(2).text('us')}")
         for size in (1024, 10 << 20):
-            fed = driven_round(size, federates=2, rounds=100 if size > 1 << 20 else 300)
-            local = driven_round(size, federates=None, rounds=100 if size > 1 << 20 else 300)
-            print(
-                f"16 workers, {size:>8} B copied: F=2 {fed['median_ms']:7.3f} ms/round "
-                f"(start-up {fed['startup_s']:.2f} s), one process {local['median_ms']:7.3f} ms/round"
-            )
+            for federates in (2, None):
+                where = "F=2" if federates else "one process"
+                per_round, startup_s = driven_round(
+                    size, federates=federates, rounds=100 if size > 1 << 20 else 300
+                )
+                print(
+                    f"16 workers, {size:>8} B copied, {where:<11}: {per_round.text('ms', 3)}"
+                    f", start-up {startup_s:.2f} s"
+                )
     for _ in range(args.repeats):
-        print(f"chain(64)            {chain_us_per_reaction():8.3f} us/reaction")
+        print(f"chain(64)            {chain_us_per_reaction().text('us/reaction', 3)}")
         for width in (1, 4, 16):
-            print(f"bank round N={width:<3}     {bank_round_us(width):8.3f} us/round")
+            print(f"bank round N={width:<3}     {bank_round_us(width).text('us/round')}")
         one = bank_tag_ms(workers=1)
         two = bank_tag_ms(workers=2)
-        print(f"numpy bank of 16    W=1 {one:7.3f} ms/tag  W=2 {two:7.3f} ms/tag  speed-up {one / two:.2f}x")
+        print(f"numpy bank of 16 W=1 {one.text('ms/tag', 2)}")
+        speedup = one.median / two.median
+        print(f"numpy bank of 16 W=2 {two.text('ms/tag', 2)}  speed-up of the medians {speedup:.2f}x")
     return 0
 
 

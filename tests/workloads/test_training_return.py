@@ -22,7 +22,7 @@ from harness.results import read_rows
 from harness.runner import RunSettings, _outcome
 from workloads import pipeline_workers as pw
 from workloads import qnet, recipes
-from workloads.training_return import POINTS, TrainingReturn
+from workloads.training_return import BUDGET_ENV_STEPS, POINTS, TargetNotReached, TrainingReturn
 
 SMOKE = POINTS["smoke"][0]
 WORKLOAD = TrainingReturn()
@@ -258,10 +258,45 @@ def test_a_missed_target_is_an_error_row_and_keeps_its_curve(tmp_path: Path):
     assert {r["status"] for r in rows} == {"error"}
     summary = [r for r in rows if r["metric"] == "time_to_return_s"]
     assert len(summary) == 1 and summary[0]["value"] == ""
-    expected = "did not reach a mean return of 50 over the last 20 episodes within 1500 env steps"
+    # 23 rounds of 64 env steps fit in 1500; a 24th would take the run to 1536
+    expected = (
+        "did not reach a mean return of 50 over the last 20 episodes within 1500 env steps "
+        "(1472 env steps done in 23 rounds; best "
+    )
     assert expected in summary[0]["error"]
     curve = [r for r in rows if r["metric"] == "episode_return"]
     assert curve and all(float(r["value"]) < 50 for r in curve) and curve[-1]["param_env_steps"]
+    assert max(int(r["param_round"]) for r in rows if r["param_round"]) == 23
+
+
+@pytest.mark.parametrize(
+    "options, round_text",
+    [
+        (
+            {"steps_per_round": 10_000},
+            f"within {BUDGET_ENV_STEPS['smoke']} env steps: a round takes 40000 (4 rollouts x 10000 steps)",
+        ),
+        ({"max_env_steps": 1}, "within 1 env steps: a round takes 64 (4 rollouts x 16 steps)"),
+    ],
+)
+def test_a_round_larger_than_the_budget_is_not_run(options: dict[str, int], round_text: str):
+    with pytest.raises(TargetNotReached) as info:
+        _train(SequentialBackend(), "sync", **options)
+    assert f"{round_text}, so none was run (0 env steps done)" in str(info.value)
+    assert info.value.measurement.rounds == 0 and not info.value.measurement.series
+
+
+def test_through_the_cli_a_round_larger_than_the_budget_gives_no_ok_row(tmp_path: Path):
+    """Before: an ok row with env_steps_to_return=40000, twice the smoke budget, from one round."""
+    out = tmp_path / "over.csv"
+    args = ["run", "--suite", "training-return", "--profile", "smoke", "--backends", "sequential",
+            "--set", "variant=sync", "--set", "steps_per_round=10000",
+            "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(args) == 1
+    rows = read_rows(out)
+    assert rows and {r["status"] for r in rows} == {"error"}
+    assert all(r["value"] == "" for r in rows if r["metric"] == "env_steps_to_return")
+    assert all("so none was run (0 env steps done)" in r["error"] for r in rows)
 
 
 def test_options_reach_the_cells_and_equal_points_run_once():
