@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from harness import registry
-from tests.conftest import ROOT, cli_environment, tagged
+from tests.conftest import ROOT, cli_environment, tagged, tagged_processes
 
 pytestmark = pytest.mark.slow
 
@@ -60,3 +60,19 @@ def test_the_kit_fails_a_backend_that_leaks_a_process():
         -3000:
     ]  # a failed start spawns none
     assert "'processes'" in result.stdout and "time.sleep(600)" in result.stdout
+
+
+def test_the_kit_fails_a_backend_that_leaves_a_detached_process():
+    """Its helper is no descendant of the kit's process; it carries the kit's marker all the same.
+    The kit kills what it found; the test kills whatever carries its tag, should the kit not have."""
+    tag = uuid.uuid4().hex
+    try:
+        result = _kit("tests.harness.broken_backends:DetachingBackend", "-k", "releases_everything", tag=tag)
+        left = tagged_processes(tag)
+    finally:
+        for process in tagged(tag):
+            process.kill()
+    assert result.returncode == 1
+    assert "2 failed, 1 passed" in result.stdout.splitlines()[-1], result.stdout[-3000:]
+    assert "'processes'" in result.stdout and "sleep 777" in result.stdout
+    assert left == [], left  # the kit left nothing running, the helpers of its warm-up included
