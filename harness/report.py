@@ -216,7 +216,7 @@ class _Unequal:
     def note(self) -> str:
         if not self.used:
             return ""
-        found = "; ".join(m.message for m in self.used)
+        found = table_cell("; ".join(m.message for m in self.used))  # values from the CSVs, escaped
         return (
             f"\n\n{UNEQUAL_MARK} At marked rows backends did unequal work or got different results, and a "
             f"marked ratio compares two of them that disagree, so it compares different things: {found}."

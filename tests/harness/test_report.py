@@ -109,3 +109,14 @@ def test_report_of_equal_work_marks_nothing(tmp_path: Path):
     rows = repeats(3, work=100, result_digest="d")
     assert main(["report", str(write_results(tmp_path / "run.csv", rows)), "--out", str(out)]) == 0
     assert UNEQUAL_MARK not in out.read_text()
+
+
+def test_report_escapes_what_a_note_takes_from_the_csv(tmp_path: Path):
+    from tests.harness.sample_rows import repeats, write_results
+
+    rows = [{**r, "result_digest": "<i>x</i>" if r["backend"] == "reactor" else "d"} for r in repeats(2)]
+    out = tmp_path / "R.md"
+    assert main(["report", str(write_results(tmp_path / "run.csv", rows)), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "different results at collectives[" in text and "&lt;i&gt;x&lt;/i&gt;" in text
+    assert "<i>" not in text
