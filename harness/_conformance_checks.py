@@ -10,7 +10,8 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from backends.freethreaded import FREE_THREADED
 
 from . import metadata, registry
 from .conformance import backend_class
-from .reaper import scratch_base
+from .reaper import PARENT_VARIABLE, TOKEN_VARIABLE, scratch_base
 
 WORKERS = 4
 RELEASE_GRACE_S = 10.0
@@ -119,17 +120,67 @@ def started(backend_cls: type[Backend], scratch: Path, marks: Path) -> Iterator[
 # --- what a backend leaves behind --------------------------------------------------------------------
 
 
-def _resources() -> dict[str, set]:
+@pytest.fixture(scope="session", autouse=True)
+def kit_marker() -> Iterator[str]:
+    """Marks every process the backends start during the kit, as the harness marks a cell's: a token
+    in the environment (``reaper.TOKEN_VARIABLE``) that children inherit, detached ones included
+    (``sh -c 'sleep 777 &'`` leaves a process that is no descendant of ours), with this process as
+    the owner, so that the next ``harness run`` sweeps what a killed kit left. At the end whatever
+    still carries the token is killed: the kit leaves nothing behind, whatever the backend did."""
+    token = f"kit-{uuid.uuid4().hex}"
+    saved = {name: os.environ.get(name) for name in (TOKEN_VARIABLE, PARENT_VARIABLE)}
+    os.environ[TOKEN_VARIABLE], os.environ[PARENT_VARIABLE] = token, str(os.getpid())
+    try:
+        yield token
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        _kill(_processes(token).values())
+
+
+def _processes(token: str | None = None) -> dict[tuple[int, str], psutil.Process]:
+    """Live processes (zombies excluded) the backend may have started: our descendants, every process
+    carrying the kit's token, and, where the kit leads its own process group, that group's members."""
+    token = token or os.environ.get(TOKEN_VARIABLE)
     me = psutil.Process()
-    processes = set()
-    for child in me.children(recursive=True):
+    group = os.getpgid(0) if os.getpgid(0) == me.pid else None
+    descendants = {child.pid for child in me.children(recursive=True)}
+    found = {}
+    for process in psutil.process_iter():
+        if process.pid == me.pid:
+            continue
         try:
-            if child.status() != psutil.STATUS_ZOMBIE:
-                processes.add((child.pid, " ".join(child.cmdline())[:120]))
+            if process.status() == psutil.STATUS_ZOMBIE:
+                continue
+            marked = (
+                process.pid in descendants
+                or (group is not None and os.getpgid(process.pid) == group)
+                or (token is not None and process.environ().get(TOKEN_VARIABLE) == token)
+            )
+            if marked:
+                found[(process.pid, " ".join(process.cmdline())[:120])] = process
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, ProcessLookupError):
+            continue
+    return found
+
+
+def _kill(processes: Iterable[psutil.Process]) -> None:
+    victims = []
+    for process in processes:
+        try:
+            process.kill()
+            victims.append(process)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
+    psutil.wait_procs(victims, timeout=10)
+
+
+def _resources() -> dict[str, set]:
     return {
-        "processes": processes,
+        "processes": set(_processes()),
         "threads": {(t.ident, t.name) for t in threading.enumerate()},
         "shared memory": set(os.listdir(SHM)) if SHM.is_dir() else set(),
     }
@@ -163,14 +214,19 @@ def _before(cls: type[Backend], scratch: Path, marks: Path) -> dict[str, set]:
 
 
 def _left_behind(before: dict[str, set]) -> dict[str, set]:
-    """What exists now and did not before; waits a little for processes and threads to end."""
+    """What exists now and did not before; waits a little for processes and threads to end. The
+    processes left are then killed (the kit's marker says they are the backend's), so that a check
+    that fails leaves nothing running."""
     deadline = time.monotonic() + RELEASE_GRACE_S
     while True:
         now = _resources()
         extra = {kind: now[kind] - before[kind] for kind in now if now[kind] - before[kind]}
         if not extra or time.monotonic() > deadline:
-            return extra
+            break
         time.sleep(0.1)
+    left = extra.get("processes", set())
+    _kill(process for key, process in _processes().items() if key in left)
+    return extra
 
 
 # --- the checks ----------------------------------------------------------------------------------------

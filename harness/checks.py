@@ -1,10 +1,25 @@
-"""Checks over a run's rows: equal work across backends (DESIGN.md §6.3), identical results where
-the same worker code ran on several backends (same seeds must give the same rewards)."""
+"""Checks over result rows: equal work across backends (DESIGN.md §6.3), identical results where the
+same worker code ran on several backends (same seeds must give the same rewards).
+
+One module owns the rule because three commands act on it, and a time ratio between cells that did
+different work means nothing: ``run`` reports each mismatch of its run and exits 1, ``check`` fails
+a gate case whose two backends disagree, ``report`` marks the cells and ratios a mismatch touches.
+Work and digests are compared within one run and one parameter point, over the ``ok`` rows.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from . import registry
+from .aggregate import Params, params_of, point_name
+
+WORK = "work"
+RESULTS = "result_digest"
+"""The two columns compared: what a cell did (env steps, bytes, ...) and what it ended with."""
 
 
 def point_of(row: dict[str, str]) -> tuple[str, ...]:
@@ -12,30 +27,64 @@ def point_of(row: dict[str, str]) -> tuple[str, ...]:
     return (row["workload"], *(f"{k}={v}" for k, v in sorted(row.items()) if k.startswith("param_") and v))
 
 
-def unequal_work(rows: Iterable[dict[str, str]]) -> list[str]:
-    """Messages for parameter points where backends (or repeats) did different amounts of work."""
-    seen: dict[tuple[str, ...], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for row in rows:
-        if row["status"] == "ok" and row.get("work"):
-            seen[point_of(row)][row["backend"]].add(row["work"])
-    problems = []
-    for point, by_backend in seen.items():
-        values = set().union(*by_backend.values())
-        if len(values) > 1:
-            detail = ", ".join(f"{b}={sorted(v)}" for b, v in sorted(by_backend.items()))
-            problems.append(f"unequal work at {' '.join(point)}: {detail}")
-    return problems
+@dataclass(frozen=True)
+class Mismatch:
+    """One run's parameter point where the backends (or one backend's repeats) recorded more than
+    one value of ``column``."""
+
+    column: str
+    run_id: str
+    workload: str
+    params: Params
+    values: tuple[tuple[str, frozenset[str]], ...]
+    """backend -> the distinct values its ok rows recorded, by backend name."""
+
+    def splits(self, a: str, b: str) -> bool:
+        """Whether cells of backends ``a`` and ``b`` (``a == b``: a's repeats) recorded different
+        values here, so that a ratio between them compares different work or different runs of it."""
+        recorded = dict(self.values)
+        return len(recorded.get(a, frozenset()) | recorded.get(b, frozenset())) > 1
+
+    def involves(self, backend: str) -> bool:
+        """Whether the backend's cell disagrees with another backend's, or its repeats among themselves."""
+        return any(self.splits(backend, other) for other, _ in self.values)
+
+    @property
+    def message(self) -> str:
+        what = "unequal work" if self.column == WORK else "different results"
+        detail = ", ".join(f"{backend}={sorted(values)}" for backend, values in self.values)
+        return f"{what} at {point_name(self.workload, self.params)}: {detail}"
 
 
-def unequal_results(rows: Iterable[dict[str, str]], backends: set[str]) -> list[str]:
-    """Messages for parameter points where ``backends`` produced different result digests."""
-    seen: dict[tuple[str, ...], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+def same_worker_code() -> frozenset[str]:
+    """Backends that run the workloads' own worker code (``call_all``): same seeds give the same result
+    digest on each. The others (a framework's vectorized env) are compared for work only."""
+    return frozenset(name for name, cls in registry.BACKENDS.items() if "call_all" in cls.operations)
+
+
+def mismatches(
+    rows: Iterable[dict[str, Any]], digest_backends: Collection[str] | None = None
+) -> list[Mismatch]:
+    """Every (run, point) whose ok rows recorded more than one ``work``, and every one where the
+    ``digest_backends`` (default: ``same_worker_code()``) recorded more than one result digest."""
+    digesting = same_worker_code() if digest_backends is None else digest_backends
+    seen: dict[str, dict[tuple, dict[str, set[str]]]] = {
+        WORK: defaultdict(lambda: defaultdict(set)),
+        RESULTS: defaultdict(lambda: defaultdict(set)),
+    }
     for row in rows:
-        if row["status"] == "ok" and row.get("result_digest") and row["backend"] in backends:
-            seen[point_of(row)][row["backend"]].add(row["result_digest"])
-    problems = []
-    for point, by_backend in seen.items():
-        if len(set().union(*by_backend.values())) > 1:
-            detail = ", ".join(f"{b}={sorted(v)}" for b, v in sorted(by_backend.items()))
-            problems.append(f"different results at {' '.join(point)}: {detail}")
-    return problems
+        if row["status"] != "ok":
+            continue
+        key = (str(row.get("run_id") or ""), row["workload"], params_of(row))
+        for column in (WORK, RESULTS):
+            value = row.get(column)
+            if value is None or value == "" or (column == RESULTS and row["backend"] not in digesting):
+                continue
+            seen[column][key][row["backend"]].add(str(value))
+    found = []
+    for column, points in seen.items():
+        for (run_id, workload, params), by_backend in sorted(points.items()):
+            if len(set().union(*by_backend.values())) > 1:
+                values = tuple(sorted((b, frozenset(v)) for b, v in by_backend.items()))
+                found.append(Mismatch(column, run_id, workload, params, values))
+    return found

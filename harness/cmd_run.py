@@ -18,7 +18,7 @@ from workloads.base import SERIES_PARAMS
 from . import clusters, registry
 from .aggregate import summarize_rows
 from .argtypes import assignment, number_in, output_path, whole_number_in
-from .checks import unequal_results, unequal_work
+from .checks import mismatches
 from .errors import UsageError
 from .plan import Cell, build_plan
 from .progress import RunProgress
@@ -203,8 +203,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"interrupted; finished rows are in {path}; continue with --resume {path}", file=sys.stderr)
         return 130
     this_run = [r for r in rows if r["run_id"] == settings.run_id]
-    worker_groups = {name for name, cls in registry.BACKENDS.items() if "call_all" in cls.operations}
-    problems = unequal_work(this_run) + unequal_results(this_run, worker_groups)
+    problems = [mismatch.message for mismatch in mismatches(this_run)]
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     failed = [r for r in this_run if is_failure(r)]

@@ -4,10 +4,12 @@ Absolute times on shared machines drift by 30% or more, but two backends measure
 interleaved, drift together; so the gate compares *time ratios* (``reactor``/``ray``, ...) per
 parameter point, each with a bootstrap interval over repeats, and fails a case only when even the
 interval's optimistic end is worse than the baseline ratio by more than the case's tolerance, when
-a case that passed in the baseline now errors, or when it was not measured at all (a backend absent
-from the run, unavailable or skipped): a gate that passes without measuring would let any regression
+a case that passed in the baseline now errors, when its two backends did unequal work or got
+different results (``harness.checks``), or when it was not measured at all (a backend absent from
+the run, unavailable or skipped): a gate that passes without measuring would let any regression
 through. ``allow_missing`` turns the last rule off, for a run that measures a subset on purpose.
-Absolute times are shown, never gated.
+A ratio is only ever formed within one run (``run_id``): two runs drift apart, one run's backends
+drift together. Absolute times are shown, never gated.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pathlib import Path
 
 from workloads.base import SERIES_PARAMS
 
+from .aggregate import Params, params_of, point_name
+from .checks import mismatches
 from .errors import UsageError
 from .outputs import write_atomically
 from .results import is_failure
@@ -52,6 +56,8 @@ BASELINE_COLUMNS = ["case", "ratio", "low", "high", "tolerance", "status"]
 
 MISSING = "missing"
 """Status of a case whose backend ran no cell here (unavailable or skipped): nothing was measured."""
+UNEQUAL = "unequal"
+"""Status of a case whose two backends did unequal work or got different results: no fair ratio."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,8 @@ class Case:
     ratio: Summary | None
     status: str
     """``ok``; ``error`` when a cell of either backend failed at this point (or measured no positive
-    time); ``missing`` when one of them was unavailable or skipped."""
+    time); ``unequal`` when they did unequal work or got different results; ``missing`` when one of
+    them was unavailable or skipped."""
     medians: tuple[float, float] | None = None
     """Absolute median times of (subject, reference), for the reader; never gated."""
     reason: str = ""
@@ -81,24 +88,30 @@ def _blank(value: object) -> bool:
     return value is None or value == ""
 
 
-def _point(row: dict[str, str]) -> str:
-    params = ",".join(
-        f"{k[6:]}={v}" for k, v in sorted(row.items()) if k.startswith("param_") and not _blank(v)
-    )
-    return f"{row['workload']}[{params}]"
+def split_runs(rows: Iterable[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
+    """The rows of each run (``run_id``), in the order the runs first appear."""
+    runs: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        runs.setdefault(str(row.get("run_id") or ""), []).append(row)
+    return runs
 
 
 def measured_cases(rows: Iterable[dict[str, str]]) -> dict[str, Case]:
-    """Every (point, pair) of the gated workloads that the rows hold, with its ratio or its failure."""
-    times: dict[tuple[str, str], list[float]] = defaultdict(list)
-    failed: dict[tuple[str, str], str] = {}
-    absent: dict[tuple[str, str], str] = {}
-    for row in rows:
+    """Every (point, pair) of the gated workloads that one run's rows hold, with its ratio or why it
+    has none. Rows of several runs are refused: a pair whose sides come from two runs is no case."""
+    runs = split_runs(rows)
+    if len(runs) > 1:
+        raise UsageError(f"rows of {len(runs)} runs ({', '.join(runs)}): a ratio is formed within one run")
+    run = next(iter(runs.values()), [])
+    times: dict[tuple[Params, str, str], list[float]] = defaultdict(list)
+    failed: dict[tuple[Params, str, str], str] = {}
+    absent: dict[tuple[Params, str, str], str] = {}
+    for row in run:
         gated = GATED_METRICS.get(row["workload"])
         if gated is None or not all(_blank(row.get(f"param_{name}")) for name in SERIES_PARAMS):
             continue
         metric, is_rate = gated
-        key = (_point(row), row["backend"])
+        key = (params_of(row), row["workload"], row["backend"])
         if is_failure(row):
             failed[key] = f"{row['backend']} {row['status']}: {row['error']}"
         elif row["status"] in ("unavailable", "skipped"):
@@ -109,22 +122,34 @@ def measured_cases(rows: Iterable[dict[str, str]]) -> dict[str, Case]:
                 failed[key] = f"{row['backend']} measured {metric} = {row['value']}"
             else:
                 times[key].append(1.0 / value if is_rate else value)
+    unequal = defaultdict(list)
+    for mismatch in mismatches(run):
+        unequal[(mismatch.params, mismatch.workload)].append(mismatch)
     seen = set(times) | set(failed) | set(absent)
     cases = {}
-    for point in sorted({point for point, _ in seen}):
+    for params, workload in sorted({(params, workload) for params, workload, _ in seen}, key=_by_name):
+        point = point_name(workload, params)
         for subject, reference in PAIRS:
             name = f"{point} {subject}/{reference}"
-            a, b = (point, subject), (point, reference)
+            a, b = (params, workload, subject), (params, workload, reference)
             if a not in seen or b not in seen:
                 continue
+            split = [m for m in unequal[(params, workload)] if m.splits(subject, reference)]
             if a in failed or b in failed:
                 cases[name] = Case(name, None, "error", reason=failed.get(a) or failed[b])
             elif a in absent or b in absent:
                 cases[name] = Case(name, None, MISSING, reason=absent.get(a) or absent[b])
+            elif split:
+                cases[name] = Case(name, None, UNEQUAL, reason="; ".join(m.message for m in split))
             elif times.get(a) and times.get(b):
                 ratio = ratio_interval(times[a], times[b])
                 cases[name] = Case(name, ratio, "ok", (median(times[a]), median(times[b])))
     return cases
+
+
+def _by_name(point: tuple[Params, str]) -> str:
+    params, workload = point
+    return point_name(workload, params)
 
 
 def judge(
@@ -141,6 +166,11 @@ def judge(
             why = case.reason if case is not None else "no cell of this pair in the run"
             detail = f"passed in the baseline, not measured now ({why})"
             verdicts.append(Verdict(name, allow_missing, detail, measured=False))
+            continue
+        if case.status == UNEQUAL:
+            verdicts.append(
+                Verdict(name, False, f"passed in the baseline, not comparable now ({case.reason})")
+            )
             continue
         if case.status != "ok" or case.ratio is None:
             verdicts.append(Verdict(name, False, f"passed in the baseline, errors now ({case.reason})"))

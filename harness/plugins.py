@@ -3,7 +3,10 @@ find their plugins): this project registers its built-ins in its own ``pyproject
 third-party distribution registers a plugin, so one mechanism serves both.
 
 A plugin that fails to import is kept, with its one-line reason, instead of ending the harness (asv's
-rule): ``list`` shows it and ``run`` records its cells as ``unavailable``. Two distributions that
+rule): ``list`` shows it and ``run`` records its cells as ``unavailable``. That includes a module that
+calls ``sys.exit()`` on import (``SystemExit`` is no ``Exception``): uncaught, it would end every
+command with its status before any work, and a gate that exits 0 without measuring passes anything.
+Only Ctrl-C (``KeyboardInterrupt``) goes through. Two distributions that
 register the same name are a usage error naming both, since nothing could tell which one a user meant.
 """
 
@@ -75,7 +78,9 @@ def _dist_name(dist: metadata.Distribution | None) -> str:
 def _load(point: metadata.EntryPoint, distribution: str, version: str) -> Plugin:
     try:
         loaded = point.load()
-    except Exception as error:  # a broken plugin of any kind: recorded, never fatal
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # a broken plugin of any kind (sys.exit included): recorded, never fatal
         reason = f"failed to load: {error_line(error)}"[:300]
         return Plugin(point.name, distribution, version, point.value, error=reason)
     return Plugin(point.name, distribution, version, point.value, loaded=loaded)

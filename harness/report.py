@@ -3,22 +3,24 @@
 Pure functions from per-cell summaries (``aggregate``), the paper's rows and the runs' metadata to
 Markdown, so the report, the figures and the end-of-run table agree on what a number means.
 Ratios to ``ray`` are ratios of medians measured in the same run(s); where a metric is a rate
-(steps/s), the ratio is still "this backend / ray" of that rate, so > 1 means faster there.
+(steps/s), the ratio is still "this backend / ray" of that rate, so > 1 means faster there. A row
+whose backends did unequal work or got different results (``harness.checks``), and each ratio
+between two of them that disagree, is marked ``UNEQUAL_MARK``; the table's note says which and why.
 """
 
 from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from workloads.base import SERIES_PARAMS
 
 from . import placement
-from .aggregate import CellSummary
-from .checks import point_of
+from .aggregate import CellSummary, Params
+from .checks import Mismatch, mismatches, point_of
 from .paper import agent_steps_per_s
 from .paper import round_ms as paper_round_ms
 from .report_cluster import cluster_section
@@ -193,6 +195,43 @@ SECTIONS = [
 ]
 
 
+UNEQUAL_MARK = "†"
+
+
+@dataclass
+class _Unequal:
+    """The mismatches of the report's rows, asked per cell and per ratio; remembers the ones it
+    marked something for, so that a table's note names exactly those."""
+
+    at: dict[tuple[str, Params], list[Mismatch]]
+    used: list[Mismatch] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, found: Sequence[Mismatch]) -> _Unequal:
+        at: dict[tuple[str, Params], list[Mismatch]] = {}
+        for mismatch in found:
+            at.setdefault((mismatch.workload, mismatch.params), []).append(mismatch)
+        return cls(at)
+
+    def mark(
+        self, text: str, points: Iterable[tuple[str, Params]], pair: tuple[str, str] | None = None
+    ) -> str:
+        """``text`` marked when a mismatch is at one of ``points`` (a row), or (``pair`` given: a
+        ratio) when one there splits the pair's two backends; blank stays blank."""
+        hits = [m for point in points for m in self.at.get(point, []) if pair is None or m.splits(*pair)]
+        self.used += [m for m in hits if m not in self.used]
+        return f"{text} {UNEQUAL_MARK}" if hits and text else text
+
+    def note(self) -> str:
+        if not self.used:
+            return ""
+        found = table_cell("; ".join(m.message for m in self.used))  # values from the CSVs, escaped
+        return (
+            f"\n\n{UNEQUAL_MARK} At marked rows backends did unequal work or got different results, and a "
+            f"marked ratio compares two of them that disagree, so it compares different things: {found}."
+        )
+
+
 def _sort_key(value: str) -> tuple[int, float, str]:
     try:
         return (0, float(value), "")
@@ -200,8 +239,14 @@ def _sort_key(value: str) -> tuple[int, float, str]:
         return (1, 0.0, value)
 
 
-def section_table(section: Section, summaries: list[CellSummary], paper: list[dict[str, str]]) -> str | None:
-    """A Markdown table for one section, or None when the summaries hold none of its cells."""
+def section_table(
+    section: Section,
+    summaries: list[CellSummary],
+    paper: list[dict[str, str]],
+    unequal: Sequence[Mismatch] = (),
+) -> str | None:
+    """A Markdown table for one section, or None when the summaries hold none of its cells; rows and
+    ratios that ``unequal`` touches are marked, and a note under the table says why."""
     cells = [
         s
         for s in summaries
@@ -223,6 +268,7 @@ def section_table(section: Section, summaries: list[CellSummary], paper: list[di
     header += [f"{b} / ray" for b in backends if b != "ray" and "ray" in backends]
     header += [f"paper {b}" for b in paper_backends]
     lines = ["| " + " | ".join(map(table_cell, header)) + " |", "|" + "---|" * len(header)]
+    marks = _Unequal.of(unequal)
     for row in rows:
         ray = by_key.get((row, "ray"))
         cells_text = []
@@ -236,12 +282,23 @@ def section_table(section: Section, summaries: list[CellSummary], paper: list[di
             if backend == "ray" or "ray" not in backends:
                 continue
             s = by_key.get((row, backend))
-            cells_text.append(ratio_text(s.summary.median, ray.summary.median) if s and ray else "")
+            cells_text.append(
+                marks.mark(
+                    ratio_text(s.summary.median, ray.summary.median),
+                    [(s.workload, s.params)],
+                    (backend, "ray"),
+                )
+                if s and ray
+                else ""
+            )
         cells_text += [section.paper(paper, b, row) for b in paper_backends] if section.paper else []
-        lines.append("| " + " | ".join(map(table_cell, [row, *cells_text])) + " |")
+        label = marks.mark(row, {(s.workload, s.params) for (r, _), s in by_key.items() if r == row})
+        lines.append("| " + " | ".join(map(table_cell, [label, *cells_text])) + " |")
     unit = cells[0].unit
     basis = evidence_note(cells)
-    return f"### {section.title} ({unit})\n\n{section.note} {basis}\n\n" + "\n".join(lines) + "\n"
+    return (
+        f"### {section.title} ({unit})\n\n{section.note} {basis}{marks.note()}\n\n" + "\n".join(lines) + "\n"
+    )
 
 
 def ratio_text(numerator: float, denominator: float) -> str:
@@ -338,8 +395,9 @@ def is_report(path: Path) -> bool:
     return head.startswith(TITLE) and GENERATED_BY in head
 
 
-def placement_section(summaries: list[CellSummary]) -> str | None:
-    """The 2x2 table (``harness.placement``): the four cells' medians and the two effects."""
+def placement_section(summaries: list[CellSummary], unequal: Sequence[Mismatch] = ()) -> str | None:
+    """The 2x2 table (``harness.placement``): the four cells' medians and the two effects; points and
+    ratios that ``unequal`` touches are marked, and a note says why."""
     found = placement.points(summaries)
     if not found:
         return None
@@ -350,14 +408,17 @@ def placement_section(summaries: list[CellSummary]) -> str | None:
     ]
     header += [f"{name}: {a} / {b}" for name, a, b in placement.EFFECTS]
     lines = ["| " + " | ".join(map(table_cell, header)) + " |", "|" + "---|" * len(header)]
+    marks = _Unequal.of(unequal)
     for point in found:
-        ratios = [point.ratio(a, b) for _, a, b in placement.EFFECTS]
+        at = (point.workload, point.params)
         cells = [
-            point.label,
+            marks.mark(point.label, [at]),
             f"{point.metric} ({point.unit})",
             *(f"{point.values[b]:.4g}" for b in placement.CELLS),
         ]
-        cells += [f"{r:.3g}" if r is not None else "" for r in ratios]
+        for _, a, b in placement.EFFECTS:
+            ratio = point.ratio(a, b)
+            cells.append(marks.mark(f"{ratio:.3g}", [at], (a, b)) if ratio is not None else "")
         lines.append("| " + " | ".join(map(table_cell, cells)) + " |")
     return (
         "## The model at fixed placement, placement at fixed model\n\n"
@@ -365,7 +426,7 @@ def placement_section(summaries: list[CellSummary]) -> str | None:
         "`reactor-fed` (reactors) in processes. Ratios are of times (a rate's inverse), < 1 when the "
         "first is faster: the model at fixed placement (`reactor / pykka`, `reactor-fed / ray`) and "
         "placement at fixed model (`pykka / ray`, `reactor / reactor-fed`: threads instead of "
-        "processes).\n\n" + "\n".join(lines) + "\n"
+        f"processes).{marks.note()}\n\n" + "\n".join(lines) + "\n"
     )
 
 
@@ -393,9 +454,10 @@ def render_report(
         machine_table(rows),
         "## Figures\n",
     ]
-    tables = [section_table(section, summaries, paper) for section in SECTIONS]
+    unequal = mismatches(rows)
+    tables = [section_table(section, summaries, paper, unequal) for section in SECTIONS]
     parts += [t for t in tables if t]
-    two_by_two = placement_section(summaries)
+    two_by_two = placement_section(summaries, unequal)
     if two_by_two:
         parts.append(two_by_two)
     cluster = cluster_section(summaries)

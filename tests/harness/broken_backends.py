@@ -62,3 +62,16 @@ class LeakyBackend(SequentialBackend):
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
         super().start(factory, n_workers)
         self.helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+
+
+class DetachingBackend(SequentialBackend):
+    """The plain loop, plus a helper that ``start`` detaches (``sh -c 'sleep 777 &'``: the shell ends
+    at once, the sleep is no descendant of the process that started it) and ``shutdown`` forgets."""
+
+    name = "detaching"
+    description = "leaves a detached process behind (broken on purpose)"
+
+    def start(self, factory: WorkerFactory, n_workers: int) -> None:
+        super().start(factory, n_workers)
+        quiet = subprocess.DEVNULL  # the helper must not hold the kit's output open
+        subprocess.run(["sh", "-c", "sleep 777 &"], stdin=quiet, stdout=quiet, stderr=quiet, check=True)

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.gate import read_baseline
+from harness.errors import UsageError
+from harness.gate import measured_cases, read_baseline
 from harness.results import INTERRUPTED, ResultWriter
 from tests.conftest import FAULT_HOOKS, run_cli
 
@@ -173,3 +174,91 @@ def test_a_zero_time_is_an_error_of_its_case_not_a_crash(tmp_path, baseline, cap
     zero = [{**row, "value": 0.0} if row["backend"] == "ray" else row for row in _rows()]
     assert _check(tmp_path, baseline, zero) == 1
     assert "errors now (ray measured round_ms = 0.0)" in capsys.readouterr().out
+
+
+# A ratio is formed within one run: two runs drift apart, one run's backends drift together.
+
+
+def _in_run(run_id: str, rows) -> list[dict]:
+    return [{**row, "run_id": run_id} for row in rows]
+
+
+def test_a_pair_across_two_runs_is_never_a_case(tmp_path, baseline, capsys):
+    """Reactor rows of one run, ray and sequential rows of another, in one CSV: no ratio between them."""
+    mixed = _in_run("run-a", (r for r in _rows() if r["backend"] == "reactor"))
+    mixed += _in_run("run-b", (r for r in _rows() if r["backend"] != "reactor"))
+    assert _check(tmp_path, baseline, mixed) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds 2 runs (run-a, run-b)" in err and "--run-id" in err
+    run = tmp_path / "now-0.csv"
+    assert main(["check", str(run), "--baseline", str(baseline), "--run-id", "run-a"]) == 2
+    assert "(run run-a) holds no pair of backends to compare" in capsys.readouterr().err
+
+
+def test_run_id_picks_the_run_to_judge(tmp_path, baseline, capsys):
+    run = _csv(tmp_path / "two.csv", _in_run("steady", _rows()) + _in_run("slow", _rows(reactor_scale=2.5)))
+    assert main(["check", str(run), "--baseline", str(baseline), "--run-id", "steady"]) == 0
+    assert "2 of 2 cases pass" in capsys.readouterr().out
+    assert main(["check", str(run), "--baseline", str(baseline), "--run-id", "slow"]) == 1
+    assert "0 of 2 cases pass" in capsys.readouterr().out
+    assert main(["check", str(run), "--baseline", str(baseline), "--run-id", "nope"]) == 2
+    assert capsys.readouterr().err == f"error: --run-id nope: no such run in {run}\n"
+
+
+def test_calibration_takes_each_run_of_a_csv_apart(tmp_path, capsys):
+    """The same two runs as in two CSVs, here in one: two runs, and the room the noisy case showed."""
+    both = _csv(tmp_path / "both.csv", _in_run("a", _rows()) + _in_run("b", _rows(reactor_scale=1.5)))
+    path = tmp_path / "ci_ratios.csv"
+    assert main(["check", str(both), "--baseline", str(path), "--update-baseline"]) == 0
+    assert "from 2 run(s)" in capsys.readouterr().out
+    rows = {row["case"].split()[-1]: row for row in read_baseline(path).values()}
+    assert float(rows["reactor/ray"]["tolerance"]) > 0.25
+    mixed = _in_run("a", (r for r in _rows() if r["backend"] == "reactor"))
+    mixed += _in_run("b", (r for r in _rows() if r["backend"] != "reactor"))
+    mixed_csv = _csv(tmp_path / "mixed.csv", mixed)
+    assert main(["check", str(mixed_csv), "--baseline", str(path), "--update-baseline"]) == 2
+    assert "(run a) holds no pair of backends to compare" in capsys.readouterr().err
+
+
+def test_measured_cases_refuses_rows_of_several_runs():
+    with pytest.raises(UsageError, match="rows of 2 runs"):
+        measured_cases(_in_run("a", _rows()) + _in_run("b", _rows()))
+
+
+# Equal work (DESIGN.md §6.3): a pair whose backends did unequal work or got different results is no
+# case; the gate fails it with the reason.
+
+
+def _with(rows, column: str, values: dict[str, str]) -> list[dict]:
+    """``rows`` where each backend in ``values`` records that value of ``column``, the others ``"100"``."""
+    return [{**row, column: values.get(row["backend"], "100")} for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("column", "what"), [("work", "unequal work"), ("result_digest", "different results")]
+)
+def test_a_pair_with_unequal_work_or_results_fails_the_gate(tmp_path, capsys, column, what):
+    path = tmp_path / "ci_ratios.csv"
+    equal = _csv(tmp_path / "base.csv", _with(_rows(), column, {}))
+    assert main(["check", str(equal), "--baseline", str(path), "--update-baseline"]) == 0
+    assert _check(tmp_path, path, _with(_rows(), column, {})) == 0
+    capsys.readouterr()
+    assert _check(tmp_path, path, _with(_rows(), column, {"reactor": "50"})) == 1
+    out = capsys.readouterr().out
+    for pair in ("reactor/ray", "reactor/sequential"):
+        assert (
+            f"FAIL collectives[n_actors=16,object_bytes=1024,variant=copy] {pair}: passed in the baseline, "
+            f"not comparable now ({what} at collectives[n_actors=16,object_bytes=1024,variant=copy]: "
+            "ray=['100'], reactor=['50'], sequential=['100'])"
+        ) in out
+    assert "0 of 2 cases pass" in out
+
+
+def test_only_the_pairs_a_mismatch_splits_fail(tmp_path, capsys):
+    path = tmp_path / "ci_ratios.csv"
+    assert main(["check", str(_csv(tmp_path / "b.csv", _with(_rows(), "work", {}))), "--baseline",
+                 str(path), "--update-baseline"]) == 0  # fmt: skip
+    assert _check(tmp_path, path, _with(_rows(), "work", {"sequential": "50"})) == 1
+    out = capsys.readouterr().out
+    assert "ok   collectives[n_actors=16,object_bytes=1024,variant=copy] reactor/ray" in out
+    assert "FAIL collectives[n_actors=16,object_bytes=1024,variant=copy] reactor/sequential" in out

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from harness import registry
 from harness.plugins import BACKEND_GROUP, PROJECT
 from harness.results import read_rows
@@ -66,3 +68,53 @@ def test_two_distributions_with_one_backend_name_are_one_line_naming_both(tmp_pa
             "error: backend name 'pykka' is registered by two distributions: actor-reactor-bench-pykka and "
             "other-pykka; uninstall one of them\n"
         )
+
+
+@pytest.mark.parametrize(
+    ("exit_call", "reason"), [("sys.exit()", "SystemExit"), ('sys.exit("text")', "SystemExit: text")]
+)
+def test_a_plugin_that_exits_on_import_is_unavailable_and_the_gate_still_measures(
+    tmp_path: Path, exit_call: str, reason: str
+):
+    """``sys.exit`` is no Exception: uncaught, it ended every command with its status (0 for
+    ``sys.exit()``) before any work, so that ``make gate`` passed without measuring."""
+    site = _distribution(
+        tmp_path / "site", "bench-exits", {"exits": "bench_exits_backend:Backend"},
+        {"bench_exits_backend": f"import sys\n{exit_call}\n"},
+    )  # fmt: skip
+    listing = run_cli("list", pythonpath=[site], timeout=120)
+    assert listing.returncode == 0, listing.stderr
+    assert f"why: failed to load: {reason}\n" in listing.stdout
+    out = tmp_path / "run.csv"
+    result = run_cli("run", "--suite", "collectives", "--profile", "smoke", "--backends",
+                     "exits,sequential,reactor", "--repeats", "1", "--out", str(out), "--quiet",
+                     pythonpath=[site], timeout=240)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = read_rows(out)
+    assert {row["error"] for row in rows if row["backend"] == "exits"} == {f"failed to load: {reason}"}
+    assert {row["status"] for row in rows if row["backend"] != "exits"} == {"ok"}
+    baseline = tmp_path / "ci_ratios.csv"
+    made = run_cli("check", str(out), "--baseline", str(baseline), "--update-baseline", pythonpath=[site])
+    assert made.returncode == 0 and "2 cases from 1 run(s)" in made.stdout, made.stdout + made.stderr
+    judged = run_cli("check", str(out), "--baseline", str(baseline), pythonpath=[site])
+    assert judged.returncode == 0 and "2 of 2 cases pass" in judged.stdout, judged.stdout + judged.stderr
+
+
+def test_the_gate_fails_when_it_judged_nothing(tmp_path: Path):
+    """A run whose only backend could not load measured nothing: `check` must not pass it."""
+    site = _distribution(
+        tmp_path / "site", "bench-exits", {"exits": "bench_exits_backend:Backend"},
+        {"bench_exits_backend": "import sys\nsys.exit()\n"},
+    )  # fmt: skip
+    out = tmp_path / "run.csv"
+    result = run_cli("run", "--suite", "collectives", "--profile", "smoke", "--backends", "exits",
+                     "--repeats", "1", "--out", str(out), "--quiet",
+                     pythonpath=[site], timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert {row["status"] for row in read_rows(out)} == {"unavailable"}
+    judged = run_cli("check", str(out), "--baseline", "results/baseline/ci_ratios.csv", pythonpath=[site])
+    assert judged.returncode != 0
+    assert (
+        judged.stderr
+        == f"error: {out} (run {read_rows(out)[0]['run_id']}) holds no pair of backends to compare\n"
+    )
