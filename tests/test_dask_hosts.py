@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -268,4 +269,5 @@ def test_a_worker_that_cannot_start_fails_start_in_one_line():
     report, _ = _drive(2, "broken", 1)
 
     error = report["error"]
-    assert error.startswith("HostClusterError: dask cluster: host1-0 on host1 exited with 1"), error
+    # both workers of host 1 fail; which one the cluster sees first depends on the machine's load
+    assert re.match(r"HostClusterError: dask cluster: host1-[01] on host1 exited with 1", error), error

@@ -76,7 +76,7 @@ def test_sweep_removes_only_the_hosts_of_runs_that_are_gone():
     daemon = subprocess.Popen(["ip", "netns", "exec", stale, *sleeper])
     try:
         mine.create()
-        time.sleep(0.5)
+        _wait_until_inside(stale, daemon.pid)
         removed = testhosts.sweep()
         assert f"namespace {stale}" in removed and f"process {daemon.pid}" in removed
         daemon.wait(timeout=10)  # it ended (killed, not its two minutes)
@@ -86,6 +86,18 @@ def test_sweep_removes_only_the_hosts_of_runs_that_are_gone():
         mine.remove()
         daemon.kill()
         subprocess.run(["ip", "netns", "del", stale], capture_output=True)
+
+
+def _wait_until_inside(namespace: str, pid: int, timeout_s: float = 30.0) -> None:
+    """Waits for ``ip netns exec`` to have entered the namespace (a fixed sleep is too short on a
+    busy machine: the sweep would not see the daemon there yet)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        pids = subprocess.run(["ip", "netns", "pids", namespace], capture_output=True, text=True).stdout
+        if str(pid) in pids.split():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} never entered {namespace}")
 
 
 def test_a_failed_creation_removes_what_it_built(monkeypatch: pytest.MonkeyPatch):
