@@ -55,6 +55,18 @@ def missing_package(module: str, requirement: str) -> str | None:
     return None
 
 
+def write_secret(path: str | os.PathLike[str], text: str) -> None:
+    """Writes ``text`` (a cluster's key, token) to ``path``, readable and writable by this user only.
+
+    The file is 0600 from the moment it exists, whatever the umask and whatever a file of that name
+    had before: one created with the default mode and restricted afterwards could be opened in between.
+    """
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        os.fchmod(descriptor, 0o600)
+        file.write(text)
+
+
 PIPELINE_VARIANTS = ("sync", "pipelined")
 
 

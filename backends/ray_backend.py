@@ -1,7 +1,8 @@
 """The ``ray`` backend: one Ray Core actor per worker, used the way Ray's documentation recommends.
 
 DESIGN.md §6.4: a private local instance (``address="local"``) listening on loopback only, dashboard off
-and ``log_to_driver=False``, its session folder in the cell's private scratch folder (not /tmp/ray);
+and ``log_to_driver=False``, its session folder in the cell's private scratch folder (not /tmp/ray),
+token authentication always on with a token of its own (``ClusterToken``, not ``~/.ray/auth_token``);
 fractional ``num_cpus`` so that all N actors really start on a small machine; a large argument
 shared by all workers is ``ray.put`` once per call and arrives zero-copy and read-only, small ones
 go by value; results are released before the next call.
@@ -30,6 +31,7 @@ from .base import (
     missing_package,
     worker_host,
 )
+from .ray_token import ClusterToken
 
 INLINE_LIMIT_BYTES = 100 * 1024
 """Ray inlines arguments below about 100 KiB; above it a shared argument is put once."""
@@ -143,6 +145,9 @@ class RayBackend(Backend):
             ray.init(address=self.options.cluster_address, log_to_driver=False, configure_logging=False)
         else:
             scratch = self.options.scratch_dir
+            self._token = ClusterToken(scratch)
+            self._token.write()
+            self._token.enter()
             ray.init(
                 address="local",
                 num_cpus=cpus,
@@ -262,6 +267,10 @@ class RayBackend(Backend):
             cluster = getattr(self, "_cluster", None)
             if cluster is not None:
                 cluster.stop()
+            token, self._token = getattr(self, "_token", None), None
+            if token is not None:
+                token.leave()
+                token.remove()
 
     def describe(self) -> dict[str, Any]:
         cluster = getattr(self, "_cluster", None)

@@ -5,9 +5,9 @@ other host, each started with ``ray start`` through the host's command so that e
 listens on that host's address and all traffic between nodes crosses the hosts' links. Each node
 offers a custom resource naming its host (``host<i>``), by which the backend places every actor.
 
-Authentication: Ray's token mode, with a token of the cluster's own in a 0600 file of the cell's
-scratch folder (``RAY_AUTH_TOKEN_PATH``), never the user's ``~/.ray/auth_token``. The nodes get it in
-the environment of ``ray start`` (which the host's command passes on, as ``ip netns exec`` does), the
+Authentication: Ray's token mode, with a token of the cluster's own (``ClusterToken``: a 0600 file of
+the cell's scratch folder, never the user's ``~/.ray/auth_token``). The nodes get it in the
+environment of ``ray start`` (which the host's command passes on, as ``ip netns exec`` does), the
 driver in its own environment before it connects; a client without the token is refused.
 
 Stopping: ``ray stop`` would kill every Ray process of the machine, other cells' included, so the
@@ -35,6 +35,7 @@ from typing import Any
 import psutil
 
 from .base import Host
+from .ray_token import ClusterToken
 
 MARKER_VARIABLE = "HARNESS_RAY_HOSTS_CLUSTER"
 """Set (to the cluster's own random value) in the environment of every ``ray start`` of a cluster."""
@@ -56,9 +57,9 @@ MAX_SOCKET_PATH = 107
 """Longest path of a Unix socket (``sun_path`` less its final NUL)."""
 SESSION_SOCKET_TAIL = "/session_2000-01-01_00-00-00_000000_4194304/sockets/plasma_store"
 """The longest path Ray puts below a node's temporary folder (its session name ends in a pid)."""
-OVERRIDDEN = ("RAY_ADDRESS", "RAY_AUTH_TOKEN", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")
-"""Variables of the driver's environment that would point Ray elsewhere: another cluster, another
-token (it would win over the token file), loopback only."""
+OVERRIDDEN = ("RAY_ADDRESS", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")
+"""Variables of the driver's environment that would point Ray elsewhere: another cluster, loopback
+only (the token's own variables are ``ClusterToken``'s)."""
 
 
 class ClusterStartFailed(Exception):
@@ -119,7 +120,7 @@ class HostCluster:
             raise ValueError("a Ray cluster on test hosts needs at least two hosts")
         self._own_root = self.scratch_dir is None
         self.root = Path(self.scratch_dir or tempfile.mkdtemp(prefix="ray-hosts-"))
-        self.token_path = self.root / "ray-token"
+        self.token = ClusterToken(self.root)
         self.startup_s: float | None = None
 
     @property
@@ -131,15 +132,11 @@ class HostCluster:
         """Host ``index``'s node's temporary folder (Ray's session folder, sockets and logs go below)."""
         return self.root / f"ray{index}"
 
-    def auth_environment(self) -> dict[str, str]:
-        """What a process needs to talk to this cluster: token mode and where the token is."""
-        return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(self.token_path)}
-
     def start(self) -> None:
         """Starts the head node, then every worker node (in parallel); raises ``ClusterStartFailed``."""
         started = time.perf_counter()
         self._check_socket_paths()
-        self._write_token()
+        self.token.write()
         self._run_start([0])
         self._run_start(range(1, len(self.hosts)))
         self.startup_s = time.perf_counter() - started
@@ -152,16 +149,12 @@ class HostCluster:
                 f"({longest} > {MAX_SOCKET_PATH} bytes): use a shorter temporary folder"
             )
 
-    def _write_token(self) -> None:
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        descriptor = os.open(self.token_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(secrets.token_hex(32))
-
     def _node_environment(self) -> dict[str, str]:
         """The driver's environment, less what would point Ray elsewhere, plus marker and token."""
-        env = {k: v for k, v in os.environ.items() if k not in OVERRIDDEN}
-        env.update(self.auth_environment(), RAY_USAGE_STATS_ENABLED="0", **{MARKER_VARIABLE: self.marker})
+        wanted = {**dict.fromkeys(OVERRIDDEN), **self.token.environment()}
+        env = {k: v for k, v in os.environ.items() if k not in wanted}
+        env.update({k: v for k, v in wanted.items() if v is not None})
+        env.update(RAY_USAGE_STATS_ENABLED="0", **{MARKER_VARIABLE: self.marker})
         return env
 
     def _start_command(self, index: int) -> list[str]:
@@ -223,7 +216,7 @@ class HostCluster:
     def connect(self, ray: Any) -> dict[str, Host]:
         """Connects this process (the driver, on host 0) and waits until every host's node is alive;
         returns node id -> host. Raises ``ClusterStartFailed`` naming the first host missing."""
-        self._enter_driver_environment()
+        self.token.enter(also=dict.fromkeys(OVERRIDDEN))
         ray.init(
             address=self.address,
             _node_ip_address=self.hosts[0].address,
@@ -247,19 +240,6 @@ class HostCluster:
                     f"within {JOIN_TIMEOUT_S:g} s"
                 )
             time.sleep(POLL_S * 5)
-
-    def _enter_driver_environment(self) -> None:
-        """Token mode and this cluster's token for the driver; ``stop`` puts the old values back.
-
-        Ray's core reads the mode and caches the token once, so both are refreshed here, before
-        ``ray.init`` (as Ray does when it turns token mode on for a new local instance)."""
-        from ray._raylet import AuthenticationTokenLoader, Config
-
-        wanted: dict[str, str | None] = {**dict.fromkeys(OVERRIDDEN), **self.auth_environment()}
-        self._saved_environment = {name: os.environ.get(name) for name in wanted}
-        _set_environment(wanted)
-        Config.initialize("")
-        AuthenticationTokenLoader.instance().reset_cache()
 
     def processes(self) -> list[psutil.Process]:
         """Every process of this cluster that is still running (see the module's docstring)."""
@@ -294,20 +274,9 @@ class HostCluster:
                 break
             _signal(victims, psutil.Process.kill)
             _wait_gone(victims, STOP_TIMEOUT_S)
-        saved, self._saved_environment = getattr(self, "_saved_environment", None), None
-        if saved is not None:
-            _set_environment(saved)
+        self.token.leave()
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
-
-
-def _set_environment(values: dict[str, str | None]) -> None:
-    """Sets variables of this process's environment (None: removes one)."""
-    for name, value in values.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
 
 
 def _uses_folders(process: psutil.Process, folders: tuple[str, ...]) -> bool:

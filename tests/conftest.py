@@ -84,6 +84,48 @@ def tagged_processes(tag: str) -> list[str]:
     return found
 
 
+OTHER_UID = 65534
+"""``nobody``: the local user as whom the access tests try to reach a cell's private cluster."""
+
+
+def _as_other_user() -> None:
+    """Runs in the child before it executes: drops root for ``OTHER_UID`` (groups first, uid last)."""
+    os.setgroups([])
+    os.setgid(OTHER_UID)
+    os.setuid(OTHER_UID)
+
+
+def run_as_other_user(code: str, stdin: str = "", timeout: float = 120) -> subprocess.CompletedProcess:
+    """Runs ``code`` with this interpreter as ``OTHER_UID``, from /, with an environment of its own
+    (none of the driver's variables, tokens or paths): what any other local user could run."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/nonexistent", "TMPDIR": "/tmp"}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        input=stdin,
+        env=env,
+        cwd="/",
+        preexec_fn=_as_other_user,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def other_user_unavailable(*modules: str) -> str | None:
+    """Why a test cannot act as another local user here (None: it can): it needs root, and
+    ``OTHER_UID`` must be able to run this interpreter and import ``modules``."""
+    if os.geteuid() != 0:
+        return "needs root (to run a client as another user)"
+    try:
+        imported = run_as_other_user("import " + ", ".join(modules), timeout=120)
+    except subprocess.TimeoutExpired:
+        return f"uid {OTHER_UID} could not import {', '.join(modules)} within 120 s"
+    if imported.returncode != 0:
+        last = (imported.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"uid {OTHER_UID} cannot run this interpreter with {', '.join(modules)}: {last}"
+    return None
+
+
 @pytest.fixture(scope="session", autouse=True)
 def ray_sessions_in_a_folder_of_the_tests() -> Iterator[Path]:
     """Tests that start Ray in this process (a backend built without a cell's scratch folder) or with

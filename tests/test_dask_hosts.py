@@ -22,7 +22,7 @@ import psutil
 import pytest
 
 from harness import testhosts
-from tests.conftest import ROOT, TEST_TAG_VARIABLE, tagged_processes
+from tests.conftest import ROOT, TEST_TAG_VARIABLE, other_user_unavailable, tagged_processes
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -121,6 +121,18 @@ def run():
     }
     if config["mode"] == "pipeline":
         report["rounds"] = [backend.pipeline_round() for _ in range(2)]
+        return
+    if config["mode"] == "access":  # from host 0, as another user: without, then with the credentials
+        from tests.test_dask_access import probe_cluster
+
+        scheduler = backend._client.scheduler.address
+        servers = sorted(backend._client.scheduler_info()["workers"])
+        report["servers"] = servers
+        report["without"] = probe_cluster(scheduler, servers)
+        files = [backend.credentials.certificate, backend.credentials.key]
+        pems = (files[0].read_text(), files[1].read_text())
+        report["modes"] = [oct(path.stat().st_mode & 0o777) for path in [*files, files[0].parent]]
+        report["with"] = probe_cluster(scheduler, servers, pems, [str(path) for path in files])
         return
     report["idents"] = backend.call_all("ident")
     if config["mode"] == "broadcast":
@@ -249,6 +261,32 @@ def test_broadcast_crosses_host1s_link_once_per_worker():
     rx, tx = report["rx_bytes"], report["tx_bytes"]
     print(f"10 MiB to 2 workers on host1: rx {rx} B ({ratio:.3f} payloads), tx {tx} B")
     assert 1.95 <= ratio <= 2.2  # each actor call carries its own copy: one transfer per worker
+
+
+def test_another_user_on_host0_cannot_use_the_cluster():
+    """Every process of the cluster speaks TLS with the cell's certificate only: a client on host 0
+    as another user is refused by the scheduler and every worker, and gets in with the certificate,
+    whose files only the cell's user can read (0600 in a 0700 folder of the scratch folder, removed
+    with the cluster)."""
+    reason = other_user_unavailable("distributed")
+    if reason:
+        pytest.skip(reason)
+    report, scratch = _drive(2, "access", 1)
+
+    servers = report["servers"]
+    assert len(servers) == (os.cpu_count() or 1)
+    assert all(server.startswith("tls://10.213.0.2:") for server in servers), servers
+    without = report["without"]
+    assert "refused" in without["plain"], without
+    assert "refused" in without["own_certificate"], without
+    assert all(answer.startswith("refused") for answer in without["servers_plain"]), without
+    assert all(answer.startswith("refused") for answer in without["servers_own_certificate"]), without
+    with_them = report["with"]
+    assert with_them["cell"] == {"uid": os.getuid()}, with_them
+    assert with_them["servers_cell"] == ["Worker"] * len(servers), with_them
+    assert with_them["readable"] == [False, False]
+    assert report["modes"] == ["0o600", "0o600", "0o700"]
+    assert scratch == ["dask-hosts"]  # the credentials went with the cluster
 
 
 def test_missing_workers_are_named_per_host_in_one_line():

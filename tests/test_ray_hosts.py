@@ -53,6 +53,15 @@ try:
     out["startup_s"] = time.perf_counter() - started
     out["indices"] = backend.call_all("index_of")
     out["describe"] = backend.describe()
+    if spec["access"]:  # from host 0, as another user: without, then with the cluster's token
+        import os, ray
+        from tests.test_ray_access import probe_ray
+
+        gcs, token = backend._cluster.address, backend._cluster.token.path
+        cluster = ray._private.worker.global_worker.node.cluster_id.hex()
+        readable = [os.path.expanduser("~/.ray/auth_token"), str(token)]
+        out["without"] = probe_ray(gcs, cluster, readable=readable)
+        out["with"] = probe_ray(gcs, cluster, token=token.read_text().strip())
     payload = np.ones(spec["payload_bytes"], dtype=np.uint8)
     before = read_counters(namespaces)
     out["received"] = backend.call_all("receive", payload)
@@ -144,14 +153,20 @@ def drive() -> Iterator[Any]:
     outside = [Path("/tmp/ray"), Path.home() / ".ray"]
     existed = {path: path.exists() for path in outside}
 
-    def run(count: int, workers: int, broken: int | None = None) -> Run:
+    def run(count: int, workers: int, broken: int | None = None, access: bool = False) -> Run:
         test_hosts = TestHosts(count)
         scratch = tempfile.mkdtemp(prefix="rh-", dir="/tmp")  # short: Ray's sockets go below it
         created.append((test_hosts, scratch))
         hosts = test_hosts.create()
         commands = [["false"] if i == broken else list(host.command) for i, host in enumerate(hosts)]
         given = [[host.name, host.address, command] for host, command in zip(hosts, commands, strict=True)]
-        spec = {"hosts": given, "workers": workers, "scratch": scratch, "payload_bytes": PAYLOAD_BYTES}
+        spec = {
+            "hosts": given,
+            "workers": workers,
+            "scratch": scratch,
+            "payload_bytes": PAYLOAD_BYTES,
+            "access": access,
+        }
         done = subprocess.run(
             [*hosts[0].command, sys.executable, "-c", DRIVER, json.dumps(spec)],
             cwd=ROOT,
@@ -216,3 +231,19 @@ def test_a_node_that_cannot_start_is_named_and_the_rest_is_stopped(drive: Any) -
     run = drive(2, workers=1, broken=1)
     assert run.result["error"].startswith("ClusterStartFailed: host1 (10.213.0.2): ray start failed")
     assert "\n" not in run.result["error"]
+
+
+def test_another_user_on_host0_cannot_reach_the_clusters_gcs(drive: Any) -> None:
+    """The cluster's token (``backends.ray_token``) is the only way in: a client on host 0 as
+    another user, with any token file it can read or none, is refused by the GCS; given the token,
+    it gets in (so the refusal is not a broken set-up)."""
+    from tests.conftest import other_user_unavailable
+
+    reason = other_user_unavailable("ray")
+    if reason:
+        pytest.skip(reason)
+    result = drive(2, 1, access=True).result
+    without, with_it = result["without"], result["with"]
+    assert without.get("refused", "").startswith("AuthenticationError"), without
+    assert without["token"] is None, without  # it could read neither token file
+    assert "refused" not in with_it and with_it["keys"] > 0, with_it

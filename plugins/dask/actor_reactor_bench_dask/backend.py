@@ -3,8 +3,11 @@
 Dask distributed is the second engine a user would pick instead of Ray. By default each cell starts a
 private ``LocalCluster`` on loopback: one worker process per core, one thread each, no nanny restarts,
 the scheduler's HTTP server (its dashboard routes; it always starts one) on a random loopback port
-and no worker dashboards, so nothing listens beyond 127.0.0.1. ``--dask-address`` (default
-``$DASK_SCHEDULER_ADDRESS``) runs on an existing cluster instead, which the backend never stops.
+and no worker dashboards, so nothing listens beyond 127.0.0.1. The scheduler, workers and nannies
+speak TLS only and let in only holders of the cluster's own certificate (``credentials``): on
+loopback, any local user could otherwise connect and run code as the harness's user.
+``--dask-address`` (default ``$DASK_SCHEDULER_ADDRESS``) runs on an existing cluster instead, which
+the backend never stops, with the user's own security settings.
 
 Actors are created with ``client.submit(Host, ..., actor=True)``, spread round-robin over the
 workers (each worker process runs its actors' calls on its actor thread, one at a time), and each
@@ -39,6 +42,7 @@ from backends.base import (
     missing_package,
 )
 
+from .credentials import ClusterCredentials
 from .host_cluster import HostCluster, scheduler_address
 
 PROBE_TIMEOUT_S = 15.0
@@ -58,7 +62,7 @@ class Host:
         return f"{socket.gethostname()}:{os.getpid()}"
 
     def worker_address(self) -> str:
-        """The address of the worker process the actor lives in (``tcp://10.213.0.2:40123``)."""
+        """The address of the worker process the actor lives in (``tls://10.213.0.2:40123``)."""
         from distributed import get_worker
 
         return get_worker().address
@@ -117,14 +121,19 @@ class DaskBackend(Backend):
         from distributed import Client, LocalCluster
 
         self._cluster: Any = None
-        if self._on_hosts:
-            self._cluster = HostCluster(self.options.hosts, self.options.scratch_dir, driver_worker)
-            self._cluster.start()
-            self._client = Client(self._cluster.address, timeout=CONNECT_TIMEOUT_S)
-            self._cluster.wait_for_workers(self._client)
-            return
-        if self.options.cluster_address:
+        self.credentials: ClusterCredentials | None = None
+        if self.options.cluster_address and not self._on_hosts:
             self._client = Client(self.options.cluster_address)
+            return
+        self.credentials = ClusterCredentials.create(self.options.scratch_dir)
+        security = self.credentials.security()
+        if self._on_hosts:
+            self._cluster = HostCluster(
+                self.options.hosts, self.options.scratch_dir, self.credentials, driver_worker
+            )
+            self._cluster.start()
+            self._client = Client(self._cluster.address, security=security, timeout=CONNECT_TIMEOUT_S)
+            self._cluster.wait_for_workers(self._client)
             return
         cores = os.cpu_count() or 1
         self._cluster = LocalCluster(
@@ -137,8 +146,9 @@ class DaskBackend(Backend):
             # the scheduler too: else it leaves lock files in a shared /tmp/dask-scratch-space
             scheduler_kwargs={"dashboard": False, "local_directory": self.options.scratch_dir},
             local_directory=self.options.scratch_dir,
+            security=security,
         )
-        self._client = Client(self._cluster)
+        self._client = Client(self._cluster, security=security)
 
     def _create(self, factories: list[tuple[Callable[..., Any], int | None]]) -> list[Any]:
         """Actors built from (factory, index) pairs, each on its worker (``_placement``), all running."""
@@ -206,15 +216,20 @@ class DaskBackend(Backend):
     def shutdown(self) -> None:
         client, self._client = getattr(self, "_client", None), None
         cluster, self._cluster = getattr(self, "_cluster", None), None
+        credentials, self.credentials = getattr(self, "credentials", None), None
         self._actors = self._all = []
         try:
             if client is not None:
                 client.close(timeout=CLOSE_TIMEOUT_S)
         finally:
-            if isinstance(cluster, HostCluster):
-                cluster.close()
-            elif cluster is not None:
-                cluster.close(timeout=CLOSE_TIMEOUT_S)
+            try:
+                if isinstance(cluster, HostCluster):
+                    cluster.close()
+                elif cluster is not None:
+                    cluster.close(timeout=CLOSE_TIMEOUT_S)
+            finally:
+                if credentials is not None:
+                    credentials.remove()
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -8,6 +8,9 @@ host 0 for the replay and the learner, which stay with the driver. Workers run w
 ``dask worker --no-nanny`` process each: nothing restarts a dead worker, and every process of the
 cluster is one this module started and can kill). Services listen on the hosts' addresses only,
 their HTTP servers on loopback; local directories, temporary files and logs go in the scratch folder.
+Every process speaks TLS only, with the cell's certificate (``ClusterCredentials``, its files in the
+cell's scratch folder): a process in a host's namespace, or on host 0 beside the driver, that lacks
+them is refused.
 
 Every process is started through its host's command and stays in the driver's process group and
 environment, so that the harness's own clean-up finds it too; ``close`` kills and waits for every
@@ -32,6 +35,8 @@ import psutil
 
 from backends.base import Host, worker_host
 
+from .credentials import PROTOCOL, ClusterCredentials
+
 SCHEDULER_PORT = 8786
 STARTUP_TIMEOUT_S = 60.0
 """How long the scheduler and every worker have to come up (imports on a loaded 2-core machine
@@ -47,7 +52,7 @@ LOOPBACK_HTTP = "127.0.0.1:0"
 
 def scheduler_address(hosts: tuple[Host, ...]) -> str:
     """Where the scheduler of a cluster on ``hosts`` listens: host 0's address, a fixed port."""
-    return f"tcp://{hosts[0].address}:{SCHEDULER_PORT}"
+    return f"{PROTOCOL}://{hosts[0].address}:{SCHEDULER_PORT}"
 
 
 class HostClusterError(Exception):
@@ -74,12 +79,19 @@ class HostCluster:
     """The scheduler on ``hosts[0]`` and worker processes on the other hosts (and on host 0 when
     ``driver_worker``); ``start``, then ``wait_for_workers`` with a client, then ``close``."""
 
-    def __init__(self, hosts: tuple[Host, ...], scratch_dir: str | None, driver_worker: bool = False):
+    def __init__(
+        self,
+        hosts: tuple[Host, ...],
+        scratch_dir: str | None,
+        credentials: ClusterCredentials,
+        driver_worker: bool = False,
+    ):
         if len(hosts) < 2:
             raise ValueError("a Dask cluster on test hosts needs at least two hosts")
         self.hosts = hosts
         self.per_host = os.cpu_count() or 1
         self.driver_worker = driver_worker
+        self.credentials = credentials
         self.address = scheduler_address(hosts)
         self._own_scratch = scratch_dir is None
         self.scratch = Path(scratch_dir or tempfile.mkdtemp(prefix="dask-hosts-")) / "dask-hosts"
@@ -112,6 +124,7 @@ class HostCluster:
             "--port", str(SCHEDULER_PORT),
             "--no-dashboard",
             "--dashboard-address", LOOPBACK_HTTP,
+            *self.credentials.arguments(),
         ]  # fmt: skip
 
     def _worker_argv(self, name: str, host: Host) -> list[str]:
@@ -125,6 +138,7 @@ class HostCluster:
             "--dashboard-address", LOOPBACK_HTTP,
             "--local-directory", str(self.scratch / name),
             "--death-timeout", str(WORKER_DEATH_TIMEOUT_S),
+            *self.credentials.arguments(),
         ]  # fmt: skip
 
     def _environment(self) -> dict[str, str]:
@@ -233,7 +247,7 @@ class HostCluster:
         return targets
 
     def host_of(self, address: str) -> Host:
-        """The host a worker address (``tcp://10.213.0.2:40123``) is on."""
+        """The host a worker address (``tls://10.213.0.2:40123``) is on."""
         ip = address.split("://", 1)[-1].rsplit(":", 1)[0]
         for host in self.hosts:
             if host.address == ip:
