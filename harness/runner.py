@@ -26,7 +26,7 @@ import psutil
 
 from . import interpreters, metadata, registry, testhosts
 from .plan import Cell
-from .reaper import PARENT_VARIABLE, TOKEN_VARIABLE, kill_cell_processes, new_scratch
+from .reaper import PARENT_VARIABLE, TOKEN_VARIABLE, kill_cell_processes, new_scratch, remove_cell_leftovers
 from .results import INTERRUPTED, ResultWriter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -208,6 +208,7 @@ def _run_in(
             return {"status": "error", "error": INTERRUPTED}
         finally:
             kill_cell_processes(child.pid, token)
+            remove_cell_leftovers(child.pid)
     if result_path.exists():
         return json.loads(result_path.read_text())
     tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
