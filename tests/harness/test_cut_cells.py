@@ -25,6 +25,7 @@ import pytest
 
 from backends.reactor.federation import leftovers as federation_leftovers
 from harness import reaper, semaphores
+from harness.results import read_rows
 from tests.conftest import FAULT_HOOKS, ROOT, cli_environment, run_cli, tagged, tagged_processes
 from tests.leftover_watch import Watch
 
@@ -126,3 +127,23 @@ def test_cells_cut_by_kill_9_leave_nothing_once_the_next_run_started(tmp_path: P
     dask = cuts["dask"]
     held = _held_semaphores(dask[3])
     assert len(held) >= 6 and all(f"/sem.{semaphores.PREFIX}{dask[2]}-" in p for p in held), held
+
+
+@pytest.mark.parametrize(("backend", "timeout_s"), [("reactor-fed", 8), ("dask", 20)])
+def test_cells_cut_by_their_timeout_leave_nothing(tmp_path: Path, backend: str, timeout_s: int):
+    """The parent kills a cell that ran out of time with its helpers, then removes what is named after
+    it. Each call takes 5 s, so both of the run's cells are cut in their rounds (or, on a slow machine,
+    the Dask one in its start-up, after its nannies made their queues)."""
+    variable, measuring = CUTS[backend]
+    tag = uuid.uuid4().hex
+    with Watch(lambda: [p.pid for p in tagged(tag)]) as watch:
+        result = run_cli("run", "--suite", "collectives", "--profile", "smoke", "--backends", backend,
+                         "--repeats", "1", "--timeout", str(timeout_s), "--out", str(tmp_path / "cut.csv"),
+                         "--quiet", tag=tag, env={**os.environ, variable: "5.0"},
+                         pythonpath=[FAULT_HOOKS])  # fmt: skip
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert {row["status"] for row in read_rows(tmp_path / "cut.csv")} == {"timeout"}
+    assert tagged_processes(tag) == []
+    assert watch.left() == []
+    assert _named_after(watch.pids) == []
+    assert measuring(watch)  # the cells did hold shared memory or semaphores
