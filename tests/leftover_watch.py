@@ -109,6 +109,25 @@ def still_there(sockets: Iterable[str]) -> list[str]:
     return sorted(left)
 
 
+def pids_in_namespaces(names: Iterable[str]) -> list[int]:
+    """Processes in any of the network namespaces ``names`` (test hosts: ``ip netns`` names)."""
+    inodes = set()
+    for name in names:
+        try:
+            inodes.add(os.stat(f"/run/netns/{name}").st_ino)
+        except OSError:
+            continue
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}/ns/net").st_ino in inodes:
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
 class Watch:
     """Samples ``find()`` (pids) every ``period`` seconds in a thread, from ``start`` to ``stop``
     (or as a context manager), recording the pids and everything they held."""
