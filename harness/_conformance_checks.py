@@ -11,6 +11,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,12 @@ from backends.freethreaded import FREE_THREADED
 
 from . import metadata, registry
 from .conformance import backend_class
+from .leftover_watch import Watch
 from .reaper import scratch_base
 
 WORKERS = 4
 RELEASE_GRACE_S = 10.0
 """How long ``shutdown``'s processes may take to disappear once it returned (the kernel reaps them)."""
-SHM = Path("/dev/shm")
 
 
 # --- the workers the checks run ------------------------------------------------------------------
@@ -119,7 +120,21 @@ def started(backend_cls: type[Backend], scratch: Path, marks: Path) -> Iterator[
 # --- what a backend leaves behind --------------------------------------------------------------------
 
 
-def _resources() -> dict[str, set]:
+def _own_processes() -> list[int]:
+    me = psutil.Process()
+    return [me.pid, *(child.pid for child in me.children(recursive=True))]
+
+
+@dataclass
+class _Baseline:
+    """What existed before the check's backend started, and the watch on what its processes hold."""
+
+    resources: dict[str, set]
+    watch: Watch
+    scratch: Path
+
+
+def _resources(watch: Watch, scratch: Path) -> dict[str, set]:
     me = psutil.Process()
     processes = set()
     for child in me.children(recursive=True):
@@ -131,7 +146,9 @@ def _resources() -> dict[str, set]:
     return {
         "processes": processes,
         "threads": {(t.ident, t.name) for t in threading.enumerate()},
-        "shared memory": set(os.listdir(SHM)) if SHM.is_dir() else set(),
+        # what this process and its children held in /dev/shm, and their sockets (the scratch folder
+        # goes with the cell): never what other software on the machine makes meanwhile
+        "held files": {path for path in watch.left() if not path.startswith(f"{scratch}/")},
     }
 
 
@@ -156,18 +173,23 @@ def _warm_up(cls: type[Backend], scratch: Path, marks: Path) -> None:
         mark.unlink()
 
 
-def _before(cls: type[Backend], scratch: Path, marks: Path) -> dict[str, set]:
+def _before(cls: type[Backend], scratch: Path, marks: Path) -> _Baseline:
+    """The baseline, and a watch on this process and its children from now on (sampled in a thread,
+    and by each check just before its shutdown: a backend's whole life can be shorter than a period)."""
     _needs(cls, "call_all")
     _warm_up(cls, scratch, marks)
-    return _resources()
+    watch = Watch(_own_processes).start()
+    watch.sample()
+    return _Baseline(_resources(watch, scratch), watch, scratch)
 
 
-def _left_behind(before: dict[str, set]) -> dict[str, set]:
+def _left_behind(before: _Baseline) -> dict[str, set]:
     """What exists now and did not before; waits a little for processes and threads to end."""
+    before.watch.stop()
     deadline = time.monotonic() + RELEASE_GRACE_S
     while True:
-        now = _resources()
-        extra = {kind: now[kind] - before[kind] for kind in now if now[kind] - before[kind]}
+        now, then = _resources(before.watch, before.scratch), before.resources
+        extra = {kind: now[kind] - then[kind] for kind in now if now[kind] - then[kind]}
         if not extra or time.monotonic() > deadline:
             return extra
         time.sleep(0.1)
@@ -219,6 +241,7 @@ def test_shutdown_releases_everything(backend_cls: type[Backend], scratch: Path,
         backend.start(functools.partial(kit_worker, str(marks), -1), WORKERS)
         backend.call_all("checksum", np.ones(262_144))
     finally:
+        before.watch.sample()  # what the backend holds now, whether or not the thread saw it
         backend.shutdown()
     assert _left_behind(before) == {}
     backend.shutdown()  # twice is safe
@@ -234,6 +257,7 @@ def test_shutdown_releases_everything_after_a_worker_exception(
         with pytest.raises(WorkerFailed):
             backend.call_all("fail_at", 1)
     finally:
+        before.watch.sample()  # what the backend holds now, whether or not the thread saw it
         backend.shutdown()
     assert _left_behind(before) == {}
 
@@ -247,6 +271,7 @@ def test_shutdown_releases_everything_after_a_failed_start(
         with pytest.raises(Exception):  # noqa: B017 -- any error: the framework's own, or WorkerFailed
             backend.start(functools.partial(kit_worker, str(marks), 1), WORKERS)
     finally:
+        before.watch.sample()  # what the backend holds now, whether or not the thread saw it
         backend.shutdown()
     assert _left_behind(before) == {}
 

@@ -21,8 +21,8 @@ import psutil
 import pytest
 
 from harness import testhosts
+from harness.leftover_watch import Watch, pids_in_namespaces
 from tests.conftest import ROOT, TEST_TAG_VARIABLE, tagged_processes
-from tests.leftover_watch import Watch, pids_in_namespaces
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -27,7 +27,7 @@ from typing import Any
 import psutil
 import pytest
 
-from tests.leftover_watch import Watch, pids_in_namespaces
+from harness.leftover_watch import Watch, pids_in_namespaces
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024

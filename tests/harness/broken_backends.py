@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from multiprocessing import shared_memory
 from typing import Any
 
 from backends.base import Backend, WorkerFactory, WorkerFailed
@@ -62,3 +63,20 @@ class LeakyBackend(SequentialBackend):
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
         super().start(factory, n_workers)
         self.helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+
+
+class SegmentLeakingBackend(SequentialBackend):
+    """The plain loop, plus a shared-memory segment that ``shutdown`` closes but never unlinks."""
+
+    name = "segment-leaking"
+    description = "leaves a /dev/shm segment behind (broken on purpose)"
+
+    def start(self, factory: WorkerFactory, n_workers: int) -> None:
+        super().start(factory, n_workers)
+        self.segment = shared_memory.SharedMemory(create=True, size=1 << 16)
+
+    def shutdown(self) -> None:
+        segment = getattr(self, "segment", None)
+        if segment is not None:
+            segment.close()
+        super().shutdown()

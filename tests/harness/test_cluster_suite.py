@@ -17,10 +17,10 @@ import psutil
 import pytest
 
 from harness import testhosts
+from harness.leftover_watch import Watch
 from harness.reaper import TOKEN_VARIABLE
 from harness.results import read_rows
 from tests.conftest import ROOT, cli_environment, run_cli, tagged, tagged_processes
-from tests.leftover_watch import Watch
 
 pytestmark = pytest.mark.skipif(bool(testhosts.availability()), reason=str(testhosts.availability()))
 

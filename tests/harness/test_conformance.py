@@ -60,3 +60,41 @@ def test_the_kit_fails_a_backend_that_leaks_a_process():
         -3000:
     ]  # a failed start spawns none
     assert "'processes'" in result.stdout and "time.sleep(600)" in result.stdout
+
+
+NEIGHBOUR = """
+import sys, threading
+from multiprocessing import shared_memory
+made, stop = [], threading.Event()
+def make():
+    while not stop.wait(0.05):
+        made.append(shared_memory.SharedMemory(create=True, size=4096))
+threading.Thread(target=make, daemon=True).start()
+sys.stdin.read()
+stop.set()
+for segment in made:
+    segment.close()
+    segment.unlink()
+"""
+
+
+def test_the_kit_does_not_count_what_other_software_makes_meanwhile():
+    """A program beside the kit makes a shared-memory segment every 50 ms while the kit checks a
+    backend that releases everything: the kit's leftover checks must pass."""
+    neighbour = subprocess.Popen([sys.executable, "-c", NEIGHBOUR], stdin=subprocess.PIPE, text=True)
+    try:
+        result = _kit("reactor-fed", "-k", "releases_everything")
+    finally:
+        neighbour.stdin.close()
+        neighbour.wait(30)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "3 passed" in result.stdout.splitlines()[-1], result.stdout[-3000:]
+
+
+def test_the_kit_fails_a_backend_that_leaks_shared_memory():
+    """Judged by what the kit's own processes held, so a segment of other software is never counted,
+    and this one, which only the backend made, always is."""
+    result = _kit("tests.harness.broken_backends:SegmentLeakingBackend", "-k", "releases_everything")
+    assert result.returncode == 1
+    assert "2 failed, 1 passed" in result.stdout.splitlines()[-1], result.stdout[-3000:]
+    assert "'held files'" in result.stdout and "/dev/shm/psm_" in result.stdout

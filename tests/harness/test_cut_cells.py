@@ -25,9 +25,9 @@ import pytest
 
 from backends.reactor.federation import leftovers as federation_leftovers
 from harness import reaper, semaphores
+from harness.leftover_watch import Watch
 from harness.results import read_rows
 from tests.conftest import FAULT_HOOKS, ROOT, cli_environment, run_cli, tagged, tagged_processes
-from tests.leftover_watch import Watch
 
 pytestmark = pytest.mark.slow
 

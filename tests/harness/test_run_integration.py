@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from harness import interpreters
+from harness.leftover_watch import Watch
 from harness.registry import BACKENDS
 from harness.results import BASE_COLUMNS, METADATA_COLUMNS, PARAM_COLUMNS, read_rows
 from tests.conftest import tagged, tagged_processes
-from tests.leftover_watch import Watch
 from workloads.sampling import PAPER_ONLY_BACKENDS
 
 pytestmark = pytest.mark.slow

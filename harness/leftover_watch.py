@@ -1,12 +1,13 @@
-"""What a test's own processes hold outside themselves, sampled while they run, so that a leftover
-check judges only what the test started.
+"""What a check's own processes hold outside themselves, sampled while they run, so that a leftover
+check (the conformance kit's, the tests') judges only what it started.
 
 On a shared machine other software (another ``make test`` beside this one) creates and removes
 entries in /dev/shm and /tmp at any time, so comparing listings before and after a run fails for
-reasons that are not the run's. Instead a ``Watch`` samples the processes a test started (found by
-its tag, say) while they run and records what they hold: every /dev/shm file they map or keep open
-(shared memory, multiprocessing's semaphores, whatever their names) and every Unix socket they bind
-(the socket and its folder). A check afterwards asks which of those still exist.
+reasons that are not the run's. Instead a ``Watch`` samples the processes a check started (found by
+a tag in their environment, say) while they run and records what they hold: every /dev/shm file
+they map or keep open (shared memory, multiprocessing's semaphores, whatever their names) and every
+Unix socket they bind (the socket and its folder). A check afterwards asks which of those still
+exist.
 
 A /dev/shm file is known by its inode (tmpfs numbers them from a counter, so a file made later by
 someone else does not take an inode of the run's).
