@@ -20,7 +20,7 @@ from harness import testhosts
 from harness.leftover_watch import Watch
 from harness.reaper import TOKEN_VARIABLE
 from harness.results import read_rows
-from tests.conftest import ROOT, cli_environment, run_cli, tagged, tagged_processes
+from tests.conftest import ROOT, TEST_TAG_VARIABLE, cli_environment, run_cli, tagged, tagged_processes
 
 pytestmark = pytest.mark.skipif(bool(testhosts.availability()), reason=str(testhosts.availability()))
 
@@ -32,11 +32,13 @@ def _ours() -> list[str]:
 
 
 class _ListenWatch:
-    """Polls, while a run goes on, for sockets that cells' processes listen on in the root namespace
-    at an address other than loopback (inside the test hosts they listen on the hosts' addresses,
-    which the root namespace does not see)."""
+    """Polls, while a run goes on, for sockets that its cells' processes (carrying its tag) listen on in
+    the root namespace at an address other than loopback (inside the test hosts they listen on the
+    hosts' addresses, which the root namespace does not see). Other runs' processes are not judged:
+    one of a harness run beside this test once failed it."""
 
-    def __init__(self) -> None:
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
         self.found: set[str] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
@@ -46,10 +48,14 @@ class _ListenWatch:
             for conn in psutil.net_connections(kind="inet"):
                 if conn.status != psutil.CONN_LISTEN or not conn.pid:
                     continue
-                if ipaddress.ip_address(conn.laddr.ip).is_loopback:
+                address = ipaddress.ip_address(conn.laddr.ip.split("%", 1)[0])
+                if getattr(address, "ipv4_mapped", None) is not None:
+                    address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
+                if address.is_loopback:
                     continue
                 try:
-                    if TOKEN_VARIABLE in psutil.Process(conn.pid).environ():
+                    env = psutil.Process(conn.pid).environ()
+                    if TOKEN_VARIABLE in env and env.get(TEST_TAG_VARIABLE) == self.tag:
                         self.found.add(f"{conn.laddr.ip}:{conn.laddr.port} pid {conn.pid}")
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     continue
@@ -75,7 +81,7 @@ def test_every_multi_host_backend_runs_the_suite_on_two_hosts_and_leaves_nothing
     out = tmp_path / "cluster.csv"
     tag = uuid.uuid4().hex
     backends = ",".join((*REMOTE_BACKENDS, "sequential"))
-    with _ListenWatch() as watch, Watch(lambda: [p.pid for p in tagged(tag)]) as held:
+    with _ListenWatch(tag) as watch, Watch(lambda: [p.pid for p in tagged(tag)]) as held:
         result = run_cli("run", "--suite", "cluster", "--profile", "smoke", "--backends", backends,
                          "--out", str(out), "--quiet", tag=tag, timeout=900)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
