@@ -231,6 +231,13 @@ class Backend(abc.ABC):
         Only called when a backend of this cluster option is about to run."""
         return []
 
+    @classmethod
+    def own_processes_bytes(cls, options: BackendOptions, group: int) -> int:
+        """Memory of the processes it starts of its own for a group of ``group`` workers (reactor-fed's
+        federates), which no workload's estimate counts: the harness adds it to the workload's
+        estimate before it starts a cell, so that a cell that would not fit is skipped."""
+        return 0
+
     @abc.abstractmethod
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
         """Creates the workers, each from ``factory(index)`` inside the execution context."""

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,12 @@ from backends.freethreaded import FREE_THREADED
 
 from . import metadata, registry
 from .conformance import backend_class
+from .leftover_watch import Watch
 from .reaper import PARENT_VARIABLE, TOKEN_VARIABLE, scratch_base
 
 WORKERS = 4
 RELEASE_GRACE_S = 10.0
 """How long ``shutdown``'s processes may take to disappear once it returned (the kernel reaps them)."""
-SHM = Path("/dev/shm")
 
 
 # --- the workers the checks run ------------------------------------------------------------------
@@ -178,11 +179,27 @@ def _kill(processes: Iterable[psutil.Process]) -> None:
     psutil.wait_procs(victims, timeout=10)
 
 
-def _resources() -> dict[str, set]:
+@dataclass
+class _Baseline:
+    """What existed before the check's backend started, and the watch on what its processes hold."""
+
+    resources: dict[str, set]
+    watch: Watch
+    scratch: Path
+
+
+def _watched() -> list[int]:
+    """This process and every process the kit counts as the backend's (``_processes``)."""
+    return [os.getpid(), *(pid for pid, _ in _processes())]
+
+
+def _resources(watch: Watch, scratch: Path) -> dict[str, set]:
     return {
         "processes": set(_processes()),
         "threads": {(t.ident, t.name) for t in threading.enumerate()},
-        "shared memory": set(os.listdir(SHM)) if SHM.is_dir() else set(),
+        # what this process and the backend's held in /dev/shm, and their sockets (the scratch folder
+        # goes with the cell): never what other software on the machine makes meanwhile
+        "held files": {path for path in watch.left() if not path.startswith(f"{scratch}/")},
     }
 
 
@@ -207,20 +224,25 @@ def _warm_up(cls: type[Backend], scratch: Path, marks: Path) -> None:
         mark.unlink()
 
 
-def _before(cls: type[Backend], scratch: Path, marks: Path) -> dict[str, set]:
+def _before(cls: type[Backend], scratch: Path, marks: Path) -> _Baseline:
+    """The baseline, and a watch on this process and the backend's from now on (sampled in a thread,
+    and by each check just before its shutdown: a backend's whole life can be shorter than a period)."""
     _needs(cls, "call_all")
     _warm_up(cls, scratch, marks)
-    return _resources()
+    watch = Watch(_watched).start()
+    watch.sample()
+    return _Baseline(_resources(watch, scratch), watch, scratch)
 
 
-def _left_behind(before: dict[str, set]) -> dict[str, set]:
+def _left_behind(before: _Baseline) -> dict[str, set]:
     """What exists now and did not before; waits a little for processes and threads to end. The
     processes left are then killed (the kit's marker says they are the backend's), so that a check
     that fails leaves nothing running."""
+    before.watch.stop()
     deadline = time.monotonic() + RELEASE_GRACE_S
     while True:
-        now = _resources()
-        extra = {kind: now[kind] - before[kind] for kind in now if now[kind] - before[kind]}
+        now, then = _resources(before.watch, before.scratch), before.resources
+        extra = {kind: now[kind] - then[kind] for kind in now if now[kind] - then[kind]}
         if not extra or time.monotonic() > deadline:
             break
         time.sleep(0.1)
@@ -275,6 +297,7 @@ def test_shutdown_releases_everything(backend_cls: type[Backend], scratch: Path,
         backend.start(functools.partial(kit_worker, str(marks), -1), WORKERS)
         backend.call_all("checksum", np.ones(262_144))
     finally:
+        before.watch.sample()  # what the backend holds now, whether or not the thread saw it
         backend.shutdown()
     assert _left_behind(before) == {}
     backend.shutdown()  # twice is safe
@@ -290,6 +313,7 @@ def test_shutdown_releases_everything_after_a_worker_exception(
         with pytest.raises(WorkerFailed):
             backend.call_all("fail_at", 1)
     finally:
+        before.watch.sample()  # what the backend holds now, whether or not the thread saw it
         backend.shutdown()
     assert _left_behind(before) == {}
 
@@ -303,6 +327,7 @@ def test_shutdown_releases_everything_after_a_failed_start(
         with pytest.raises(Exception):  # noqa: B017 -- any error: the framework's own, or WorkerFailed
             backend.start(functools.partial(kit_worker, str(marks), 1), WORKERS)
     finally:
+        before.watch.sample()  # what the backend holds now, whether or not the thread saw it
         backend.shutdown()
     assert _left_behind(before) == {}
 

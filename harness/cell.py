@@ -20,7 +20,7 @@ from typing import Any
 from backends.base import BackendOptions, BackendUnavailable, Host, OperationNotSupported, error_line
 from workloads.base import MeasurementFailed
 
-from . import metadata, registry
+from . import metadata, registry, semaphores
 from .cpu_window import CpuWindow
 from .reaper import ParentGuard
 from .wire_window import WireWindow
@@ -105,6 +105,7 @@ def main() -> int:
     parser.add_argument("--result", required=True, type=Path, help="where to write the outcome")
     args = parser.parse_args()
     guard = ParentGuard(args.result.parent)  # the result file lies in the cell's scratch folder
+    semaphores.name_after_this_process()  # so that the harness can remove them if it kills this cell
     try:
         spec = json.loads(sys.stdin.read())
         outcome = run_cell(spec)

@@ -14,12 +14,13 @@ workers of their own:
 - every worker is built once, inside ``start`` (start-up is apart from the operations);
 - ``call_all`` returns results in worker order, never arrival order, and passes the argument intact;
 - a worker's exception becomes one ``WorkerFailed`` naming that worker;
-- ``shutdown`` releases every process, thread and ``/dev/shm`` segment it made, also after a failed
-  ``start`` or a worker's exception, and may be called twice (compared with a snapshot taken after
-  one warm-up cycle, so that helpers a library keeps for the process's life do not count). The
-  processes counted are all that carry the kit's marker (a token in the environment, as a cell's
-  processes carry the cell's; or the kit's process group where it leads one), detached ones
-  included, not only descendants; the kit kills what a backend left;
+- ``shutdown`` releases every process, thread and ``/dev/shm`` file its processes held (sampled while
+  it runs: what other programs make meanwhile does not count), also after a failed ``start`` or a
+  worker's exception, and may be called twice (compared with a snapshot taken after one warm-up
+  cycle, so that helpers a library keeps for the process's life do not count). The processes
+  counted are all that carry the kit's marker (a token in the environment, as a cell's processes
+  carry the cell's; or the kit's process group where it leads one), detached ones included, not
+  only descendants; the kit kills what a backend left;
 - ``describe()`` reports the settings the harness records (``threads``);
 - every smoke workload the backend runs ends with the same result digest as on ``sequential``.
 

@@ -9,6 +9,12 @@ Three layers, because each one alone has a hole:
   processes and removes its scratch folder before it exits;
 - the next ``run`` sweeps what a cell killed before it could clean up left behind: processes whose
   harness is gone, and scratch folders named after a harness that no longer runs.
+
+Besides processes and its scratch folder, a cell leaves files that outlive it when it is killed with
+its helpers: its federations' shared memory and socket folders (``backends.reactor.federation.
+leftovers``) and multiprocessing's semaphores (``harness.semaphores``). Both are named after the
+cell's pid, so the parent removes an ended cell's, an orphaned cell removes its own, and every run
+sweeps those of cells that no longer run.
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ from pathlib import Path
 
 import psutil
 
-from . import testhosts
+from backends.reactor.federation import leftovers as federation_leftovers
+
+from . import semaphores, testhosts
 
 TOKEN_VARIABLE = "HARNESS_CELL_TOKEN"
 PARENT_VARIABLE = "HARNESS_PARENT_PID"
@@ -102,12 +110,22 @@ class ParentGuard:
         if self.token:
             kill_cell_processes(os.getpgid(0), self.token)
         shutil.rmtree(self.scratch, ignore_errors=True)
+        remove_cell_leftovers(os.getpid())
         os._exit(EXIT_ORPHANED)
 
     def _watch(self) -> None:
         while not self.orphaned():
             time.sleep(WATCHDOG_PERIOD_S)
         self.exit_if_orphaned()
+
+
+def remove_cell_leftovers(pid: int) -> list[str]:
+    """Removes the shared memory, socket folders and semaphores named after cell ``pid``; returns
+    them. Only once that cell has ended (its pid, if it runs again, is another process's), or for
+    this process as it ends, after its own processes are gone."""
+    if pid != os.getpid() and _alive(pid):
+        return []
+    return federation_leftovers.remove_owned_by(pid) + semaphores.remove(semaphores.by_owner().get(pid, []))
 
 
 def _set_parent_death_signal(signum: int) -> None:
@@ -122,7 +140,8 @@ def sweep_stale() -> list[str]:
     """Removes what cells of harness runs that are gone left behind; returns what it removed.
 
     A process is stale when it carries a cell token and the harness named in its environment no
-    longer runs; a scratch folder is stale when the harness named in its name no longer runs.
+    longer runs; a scratch folder is stale when the harness named in its name no longer runs; shared
+    memory, socket folders and semaphores are stale when the cell named in their names no longer runs.
     """
     removed = []
     victims = []
@@ -146,6 +165,10 @@ def sweep_stale() -> list[str]:
             if match and path.is_dir() and not _alive(int(match.group(1))):
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(str(path))
+    for pid, paths in semaphores.by_owner().items():
+        if not _alive(pid):
+            removed += semaphores.remove(paths)
+    removed += federation_leftovers.sweep_orphans()
     return removed + testhosts.sweep()
 
 

@@ -25,8 +25,9 @@ from typing import Any
 import psutil
 
 from . import interpreters, metadata, registry, testhosts
+from .cell_memory import cell_memory_bytes
 from .plan import Cell
-from .reaper import PARENT_VARIABLE, TOKEN_VARIABLE, kill_cell_processes, new_scratch
+from .reaper import PARENT_VARIABLE, TOKEN_VARIABLE, kill_cell_processes, new_scratch, remove_cell_leftovers
 from .results import INTERRUPTED, ResultWriter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +99,7 @@ def run_one(cell: Cell, settings: RunSettings) -> CellOutcome:
     reason = registry.availability(cell.backend)
     if reason:
         return _outcome(cell, settings, "unavailable", reason, {}, started)
-    needed = workload.peak_memory_bytes(cell.params, cell.backend)
+    needed = cell_memory_bytes(cell, settings.processes, settings.threads)
     available = psutil.virtual_memory().available
     if needed > available:
         message = f"needs about {needed / 2**30:.1f} GiB, {available / 2**30:.1f} GiB available"
@@ -208,6 +209,7 @@ def _run_in(
             return {"status": "error", "error": INTERRUPTED}
         finally:
             kill_cell_processes(child.pid, token)
+            remove_cell_leftovers(child.pid)
     if result_path.exists():
         return json.loads(result_path.read_text())
     tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]

@@ -22,6 +22,7 @@ import psutil
 import pytest
 
 from harness import testhosts
+from harness.leftover_watch import Watch, pids_in_namespaces
 from tests.conftest import ROOT, TEST_TAG_VARIABLE, other_user_unavailable, tagged_processes
 
 
@@ -157,10 +158,6 @@ print("REPORT " + json.dumps(report), flush=True)
 """
 
 
-def _shm() -> set[str]:
-    return set(os.listdir("/dev/shm"))
-
-
 def _leftovers(tag: str) -> list[str]:
     """Processes the driver left: any carrying the test's tag, or any naming its scheduler."""
     found = tagged_processes(tag)
@@ -173,9 +170,8 @@ def _leftovers(tag: str) -> list[str]:
 
 def _drive(count: int, mode: str, workers: int, payload: int = 0) -> tuple[dict[str, Any], list[str]]:
     """Runs the driver on ``count`` fresh test hosts; returns its report and what its scratch folder
-    held after shutdown. Asserts nothing was left: processes, /dev/shm entries, the hosts."""
+    held after shutdown. Asserts nothing was left: processes, what they held in /dev/shm, the hosts."""
     tag = uuid.uuid4().hex
-    shm = _shm()
     hosts_made = testhosts.TestHosts(count)
     hosts = hosts_made.create()
     try:
@@ -188,20 +184,22 @@ def _drive(count: int, mode: str, workers: int, payload: int = 0) -> tuple[dict[
                 "payload": payload,
             }
             env = {**os.environ, "PYTHONPATH": str(ROOT), TEST_TAG_VARIABLE: tag}
-            done = subprocess.run(
-                [*hosts[0].command, sys.executable, "-c", DRIVER, json.dumps(config)],
-                env=env,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=DRIVER_TIMEOUT_S,
-            )
+            namespaces = [host.command[-1] for host in hosts]
+            with Watch(lambda: pids_in_namespaces(namespaces)) as watch:  # the driver and the cluster
+                done = subprocess.run(
+                    [*hosts[0].command, sys.executable, "-c", DRIVER, json.dumps(config)],
+                    env=env,
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                    timeout=DRIVER_TIMEOUT_S,
+                )
             assert done.returncode == 0, done.stderr[-3000:]
             lines = [line for line in done.stdout.splitlines() if line.startswith("REPORT ")]
             assert lines, done.stdout[-2000:] + done.stderr[-2000:]
             left_in_scratch = sorted(os.listdir(scratch))
             assert _leftovers(tag) == []
-            assert _shm() - shm == set()
+            assert watch.left() == []  # what its processes held in /dev/shm (semaphores), sockets
     finally:
         hosts_made.remove()
     assert not [name for name in testhosts.leftover_namespaces() if name.startswith(hosts_made.tag + "-")]

@@ -2,7 +2,8 @@
 
 Each test creates network-namespace hosts, runs a driver inside host 0 (as the harness runs a cell)
 and then checks that nothing of the cluster is left: no process carrying its marker, none at all in
-the hosts' namespaces, no new /dev/shm entry, no /tmp/ray, no ~/.ray. Needs root and the ``ip``
+the hosts' namespaces, nothing the run's processes held in /dev/shm, no socket of theirs in /tmp/ray
+or ~/.ray. Needs root and the ``ip``
 command; skipped otherwise, or when Ray is not installed.
 
 The workers' factory lives here, so Ray's worker processes import this module: nothing here may do
@@ -25,6 +26,8 @@ from typing import Any
 
 import psutil
 import pytest
+
+from harness.leftover_watch import Watch, pids_in_namespaces
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
@@ -112,20 +115,15 @@ class Run:
     stderr: str
 
 
-def _netns_inode(name: str) -> int:
-    return os.stat(f"/run/netns/{name}").st_ino
-
-
 def _processes_in(namespaces: list[str]) -> list[str]:
     """Live processes (zombies excluded) in any of the network namespaces."""
-    inodes = {_netns_inode(name) for name in namespaces}
     found = []
-    for process in psutil.process_iter(["name"]):
+    for pid in pids_in_namespaces(namespaces):
         try:
-            in_one = os.stat(f"/proc/{process.pid}/ns/net").st_ino in inodes
-            if in_one and process.status() != psutil.STATUS_ZOMBIE:
-                found.append(f"{process.pid} {process.info['name']}")
-        except (OSError, psutil.Error):
+            process = psutil.Process(pid)
+            if process.status() != psutil.STATUS_ZOMBIE:
+                found.append(f"{pid} {process.name()}")
+        except psutil.Error:
             continue
     return found
 
@@ -149,9 +147,8 @@ def drive() -> Iterator[Any]:
     from harness.testhosts import TestHosts
 
     created: list[tuple[TestHosts, str]] = []
-    shm_before = set(os.listdir("/dev/shm"))
-    outside = [Path("/tmp/ray"), Path.home() / ".ray"]
-    existed = {path: path.exists() for path in outside}
+    watches: list[tuple[Watch, str]] = []
+    outside = ("/tmp/ray/", f"{Path.home() / '.ray'}/")
 
     def run(count: int, workers: int, broken: int | None = None, access: bool = False) -> Run:
         test_hosts = TestHosts(count)
@@ -167,18 +164,20 @@ def drive() -> Iterator[Any]:
             "payload_bytes": PAYLOAD_BYTES,
             "access": access,
         }
-        done = subprocess.run(
-            [*hosts[0].command, sys.executable, "-c", DRIVER, json.dumps(spec)],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            capture_output=True,
-            text=True,
-            timeout=DRIVER_TIMEOUT_S,
-        )
+        namespaces = [host.command[-1] for host in hosts]
+        with Watch(lambda: pids_in_namespaces(namespaces)) as watch:  # the driver and the cluster
+            done = subprocess.run(
+                [*hosts[0].command, sys.executable, "-c", DRIVER, json.dumps(spec)],
+                cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                capture_output=True,
+                text=True,
+                timeout=DRIVER_TIMEOUT_S,
+            )
+        watches.append((watch, scratch))
         lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
         assert done.returncode == 0 and lines, f"driver failed ({done.returncode}): {done.stderr[-3000:]}"
         result = json.loads(lines[-1].removeprefix("RESULT "))
-        namespaces = [host.command[-1] for host in hosts]
         assert result["marker"], f"no cluster was made: {result.get('error')}"
         assert _marked(result["marker"]) == [], "processes of the cluster outlived its shutdown"
         assert _processes_in(namespaces) == [], "processes left in the hosts' namespaces"
@@ -186,9 +185,12 @@ def drive() -> Iterator[Any]:
 
     try:
         yield run
-        assert set(os.listdir("/dev/shm")) - shm_before == set(), "new entries in /dev/shm"
-        for path in outside:
-            assert path.exists() == existed[path], f"{path} was created"
+        for watch, scratch in watches:  # what the run's processes held: others may run Ray beside
+            left = [path for path in watch.left() if not path.startswith(f"{scratch}/")]  # removed below
+            assert left == [], "the cluster's files in /dev/shm or its sockets outlived it"
+            assert [path for path in watch.held if path.startswith(outside)] == [], (
+                "Ray used /tmp/ray or ~/.ray"
+            )
     finally:
         for test_hosts, scratch in created:
             test_hosts.remove()

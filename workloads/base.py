@@ -108,6 +108,11 @@ class Workload(abc.ABC):
     def n_workers(self, params: Params) -> int:
         return 0
 
+    def largest_group(self, params: Params) -> int:
+        """The most workers one group of the cell has (a bank's members): a backend that spreads a group
+        over processes of its own starts no more processes than that."""
+        return self.n_workers(params)
+
     def test_hosts(self, params: Params) -> tuple[int, int | None] | None:
         """(hosts, link rate in Mbit/s or None for the veth pair's own) of a cell on test hosts, read
         from the point's ``hosts`` and ``link_mbit``; None for a cell on this machine alone."""

@@ -84,6 +84,9 @@ class Micro(Workload):
             return params["program"] == "bank" and int(params["size"]) >= 2
         return True
 
+    def largest_group(self, params: Params) -> int:
+        return 1 if params["program"] == "chain" else int(params["size"])
+
     def measure(self, backend: Backend, params: Params, profile: str) -> Measurement:
         program, size, workers = params["program"], int(params["size"]), int(params["workers"])
         metric, unit, factor = _median_metric(program)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from multiprocessing import shared_memory
 from typing import Any
 
 from backends.base import Backend, WorkerFactory, WorkerFailed
@@ -75,3 +76,20 @@ class DetachingBackend(SequentialBackend):
         super().start(factory, n_workers)
         quiet = subprocess.DEVNULL  # the helper must not hold the kit's output open
         subprocess.run(["sh", "-c", "sleep 777 &"], stdin=quiet, stdout=quiet, stderr=quiet, check=True)
+
+
+class SegmentLeakingBackend(SequentialBackend):
+    """The plain loop, plus a shared-memory segment that ``shutdown`` closes but never unlinks."""
+
+    name = "segment-leaking"
+    description = "leaves a /dev/shm segment behind (broken on purpose)"
+
+    def start(self, factory: WorkerFactory, n_workers: int) -> None:
+        super().start(factory, n_workers)
+        self.segment = shared_memory.SharedMemory(create=True, size=1 << 16)
+
+    def shutdown(self) -> None:
+        segment = getattr(self, "segment", None)
+        if segment is not None:
+            segment.close()
+        super().shutdown()

@@ -5,7 +5,6 @@ cell, and after kill -9 of the harness followed by the next run."""
 from __future__ import annotations
 
 import ipaddress
-import os
 import signal
 import subprocess
 import sys
@@ -18,17 +17,14 @@ import psutil
 import pytest
 
 from harness import testhosts
+from harness.leftover_watch import Watch
 from harness.reaper import TOKEN_VARIABLE
 from harness.results import read_rows
-from tests.conftest import ROOT, cli_environment, run_cli, tagged, tagged_processes
+from tests.conftest import ROOT, TEST_TAG_VARIABLE, cli_environment, run_cli, tagged, tagged_processes
 
 pytestmark = pytest.mark.skipif(bool(testhosts.availability()), reason=str(testhosts.availability()))
 
 REMOTE_BACKENDS = ("reactor-fed", "ray", "dask")
-
-
-def _shm() -> set[str]:
-    return set(os.listdir("/dev/shm"))
 
 
 def _ours() -> list[str]:
@@ -36,11 +32,13 @@ def _ours() -> list[str]:
 
 
 class _ListenWatch:
-    """Polls, while a run goes on, for sockets that cells' processes listen on in the root namespace
-    at an address other than loopback (inside the test hosts they listen on the hosts' addresses,
-    which the root namespace does not see)."""
+    """Polls, while a run goes on, for sockets that its cells' processes (carrying its tag) listen on in
+    the root namespace at an address other than loopback (inside the test hosts they listen on the
+    hosts' addresses, which the root namespace does not see). Other runs' processes are not judged:
+    one of a harness run beside this test once failed it."""
 
-    def __init__(self) -> None:
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
         self.found: set[str] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
@@ -50,10 +48,14 @@ class _ListenWatch:
             for conn in psutil.net_connections(kind="inet"):
                 if conn.status != psutil.CONN_LISTEN or not conn.pid:
                     continue
-                if ipaddress.ip_address(conn.laddr.ip).is_loopback:
+                address = ipaddress.ip_address(conn.laddr.ip.split("%", 1)[0])
+                if getattr(address, "ipv4_mapped", None) is not None:
+                    address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
+                if address.is_loopback:
                     continue
                 try:
-                    if TOKEN_VARIABLE in psutil.Process(conn.pid).environ():
+                    env = psutil.Process(conn.pid).environ()
+                    if TOKEN_VARIABLE in env and env.get(TEST_TAG_VARIABLE) == self.tag:
                         self.found.add(f"{conn.laddr.ip}:{conn.laddr.port} pid {conn.pid}")
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     continue
@@ -77,9 +79,9 @@ def _by_cell(rows: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, dict
 
 def test_every_multi_host_backend_runs_the_suite_on_two_hosts_and_leaves_nothing(tmp_path: Path):
     out = tmp_path / "cluster.csv"
-    shm, tag = _shm(), uuid.uuid4().hex
+    tag = uuid.uuid4().hex
     backends = ",".join((*REMOTE_BACKENDS, "sequential"))
-    with _ListenWatch() as watch:
+    with _ListenWatch(tag) as watch, Watch(lambda: [p.pid for p in tagged(tag)]) as held:
         result = run_cli("run", "--suite", "cluster", "--profile", "smoke", "--backends", backends,
                          "--out", str(out), "--quiet", tag=tag, timeout=900)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -112,21 +114,22 @@ def test_every_multi_host_backend_runs_the_suite_on_two_hosts_and_leaves_nothing
             per_tag = 2 if cell.startswith("cluster-collectives") else 1  # broadcast and gather: 2 tags
             assert 0 < trips <= 2 * per_tag, (cell, trips)
     assert not watch.found
-    assert not _ours() and not tagged(tag) and _shm() <= shm, tagged_processes(tag)
+    assert not _ours() and not tagged(tag) and held.left() == [], tagged_processes(tag)
 
 
 def test_an_error_inside_a_cell_on_test_hosts_is_recorded_and_leaves_nothing(tmp_path: Path):
     out = tmp_path / "error.csv"
-    shm, tag = _shm(), uuid.uuid4().hex
-    result = run_cli("run", "--suite", "cluster", "--profile", "smoke", "--backends", "reactor-fed",
-                     "--set", "max_env_steps=64", "--out", str(out), "--quiet", tag=tag,
-                     timeout=600)  # fmt: skip
+    tag = uuid.uuid4().hex
+    with Watch(lambda: [p.pid for p in tagged(tag)]) as held:
+        result = run_cli("run", "--suite", "cluster", "--profile", "smoke", "--backends", "reactor-fed",
+                         "--set", "max_env_steps=64", "--out", str(out), "--quiet", tag=tag,
+                         timeout=600)  # fmt: skip
     assert result.returncode != 2, result.stderr
     rows = read_rows(out)
     errors = {r["workload"]: r["error"] for r in rows if r["status"] == "error"}
     assert "did not reach" in errors["cluster-training"]
     assert any(r["status"] == "ok" and r["workload"] == "cluster-collectives" for r in rows)
-    assert not _ours() and not tagged(tag) and _shm() <= shm, tagged_processes(tag)
+    assert not _ours() and not tagged(tag) and held.left() == [], tagged_processes(tag)
 
 
 def test_kill_9_of_the_harness_on_test_hosts_is_swept_by_the_next_run(tmp_path: Path):

@@ -10,22 +10,22 @@ from pathlib import Path
 import pytest
 
 from harness import interpreters
+from harness.leftover_watch import Watch
 from harness.registry import BACKENDS
 from harness.results import BASE_COLUMNS, METADATA_COLUMNS, PARAM_COLUMNS, read_rows
-from tests.conftest import tagged_processes
+from tests.conftest import tagged, tagged_processes
 from workloads.sampling import PAPER_ONLY_BACKENDS
 
 pytestmark = pytest.mark.slow
-SHM = "/dev/shm"
 
 
 def test_smoke_suite_end_to_end(cli, tmp_path: Path):
     out = tmp_path / "smoke.csv"
     tag = uuid.uuid4().hex
-    shm_before = set(os.listdir(SHM))
     # the free-threaded backends as on a machine without `make freethreaded` (test_freethreaded runs them)
     no_ft = {**os.environ, interpreters.FREE_THREADED_VARIABLE: str(tmp_path / "no-ft" / "python")}
-    result = cli("run", "--suite", "smoke", "--out", str(out), tag=tag, env=no_ft)
+    with Watch(lambda: [p.pid for p in tagged(tag)]) as watch:
+        result = cli("run", "--suite", "smoke", "--out", str(out), tag=tag, env=no_ft)
     assert result.returncode == 0, result.stderr[-2000:]
     with out.open(newline="") as handle:
         header = next(csv.reader(handle))
@@ -74,7 +74,7 @@ def test_smoke_suite_end_to_end(cli, tmp_path: Path):
         assert float(row["value"]) > 0
         assert row["python_version"] and row["cpu_count"] and row["git_commit"] is not None
     assert tagged_processes(tag) == []
-    assert set(os.listdir(SHM)) - shm_before == set()  # ray-compiled's channel semaphores included
+    assert watch.left() == []  # what the run's processes held in /dev/shm (ray-compiled's semaphores too)
 
 
 def test_resume_runs_only_missing_cells(cli, tmp_path: Path):

@@ -5,7 +5,11 @@ timeout and starvation agreed through the RTI; hierarchy; the TCP transport and 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import psutil
@@ -20,11 +24,12 @@ from backends.reactor import (
     ReactorError,
     msec,
 )
-from backends.reactor.federation import shm
+from backends.reactor.federation import leftovers, shm
 
 from . import federated_programs as fp
 
 pytestmark = pytest.mark.timeout(120)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def federate_processes() -> list[psutil.Process]:
@@ -41,20 +46,68 @@ def federate_processes() -> list[psutil.Process]:
     return found
 
 
+def own_leftovers() -> set[str]:
+    """Segments and socket folders of this process's federations: the only ones a test here judges.
+    Another process's federation (a test run beside this one, say) is not this test's leftover."""
+    return set(leftovers.owned_by(os.getpid()))
+
+
 @pytest.fixture(autouse=True)
 def nothing_left_behind():
     before = {p.pid for p in federate_processes()}
-    shm_before = (
-        {n for n in os.listdir("/dev/shm") if n.startswith("rf")} if os.path.isdir("/dev/shm") else set()
-    )
+    owned_before = own_leftovers()
     yield
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and {p.pid for p in federate_processes()} - before:
         time.sleep(0.05)
     assert {p.pid for p in federate_processes()} - before == set(), "a federate process was left running"
-    if os.path.isdir("/dev/shm"):
-        left = {n for n in os.listdir("/dev/shm") if n.startswith("rf")} - shm_before
-        assert left == set(), f"shared-memory segments were left: {sorted(left)}"
+    left = own_leftovers() - owned_before
+    assert left == set(), f"shared-memory segments or socket folders were left: {sorted(left)}"
+
+
+NEIGHBOUR = """
+import sys
+import numpy as np
+from tests.reactor import federated_programs as fp
+if __name__ == "__main__":
+    env, driver = fp.driven(2, 1, 2)
+    print("started", flush=True)
+    for line in sys.stdin:  # one round per line, each holding a new segment until the next
+        fp.round_(env, driver, "copy", np.zeros(int(line)))
+        print(env.federation.prefix, flush=True)
+    env.stop()
+"""
+
+
+@pytest.fixture(scope="module")
+def neighbour() -> Iterator[subprocess.Popen]:
+    """A federation in another process, alive across this module's tests, as one of a test running
+    beside them; it makes a round (and shared memory) whenever told."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", NEIGHBOUR],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().strip() == "started"  # its federates run before any test's
+        yield process
+    finally:
+        process.stdin.close()
+        process.wait(30)
+
+
+def test_a_federation_of_another_process_is_not_a_leftover_of_this_test(neighbour):
+    """Its segments appear during this test and outlive it: the autouse check must not count them
+    (it once failed a test here because another process's federation had segments at the time)."""
+    sizes = (1 << 18, 1 << 20)  # two sizes: the second needs a new segment of the neighbour's pool
+    for size in sizes:
+        neighbour.stdin.write(f"{size}\n")
+        neighbour.stdin.flush()
+        prefix = neighbour.stdout.readline().strip()
+    assert len(shm.leftovers(prefix)) >= 2 and prefix.startswith(f"rf{neighbour.pid}-")
 
 
 # ----- determinism ---------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import psutil
 import pytest
 
 from backends.reactor import FederateDied, FederateReactionFailed, Federation, ReactionFailed
-from backends.reactor.federation import shm
+from backends.reactor.federation import leftovers, shm
 
 from . import federated_programs as fp
 from .test_federated import nothing_left_behind  # noqa: F401 - the autouse fixture applies here too
@@ -126,3 +126,56 @@ def test_federates_die_with_the_process_that_started_them():
     finally:
         starter.kill()
         starter.wait(10)
+
+
+def test_what_an_rti_process_killed_with_its_helpers_left_is_named_after_it_and_swept():
+    """kill -9 of the RTI's process group (its federates and multiprocessing's resource tracker too,
+    as a harness kills a cut cell): nothing unlinks its segments or removes its socket folder, so
+    they carry its pid; ``sweep_orphans`` removes them, and never what a live federation holds."""
+    program = textwrap.dedent(
+        """
+        import json, time
+        import numpy as np
+        from tests.reactor import federated_programs as fp
+        if __name__ == "__main__":
+            env, driver = fp.driven(4, 1, 2)
+            fp.round_(env, driver, "copy", np.zeros(1 << 18))
+            print(json.dumps({"prefix": env.federation.prefix}), flush=True)
+            time.sleep(60)
+        """
+    )
+    starter = subprocess.Popen(
+        [sys.executable, "-c", program],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    env, driver = fp.driven(2, 1, 2)  # a live federation of this process, holding a segment
+    try:
+        info = json.loads(starter.stdout.readline())
+        fp.round_(env, driver, "copy", np.zeros(1 << 18))
+        mine = leftovers.owned_by(os.getpid())
+        assert any(Path(p).name.startswith(env.federation.prefix + "_") for p in mine)
+        os.killpg(starter.pid, signal.SIGKILL)
+        starter.wait(10)
+        time.sleep(1.0)  # nothing would remove them now; give it the chance anyway
+        left = leftovers.owned_by(starter.pid)
+        segments = [Path(p).name for p in left if p.startswith(shm.SHM_DIR + "/")]
+        folders = [Path(p) for p in left if not p.startswith(shm.SHM_DIR + "/")]
+        assert segments and all(name.startswith(info["prefix"] + "_") for name in segments), left
+        assert [f.name.startswith(f"reactor-rti-{starter.pid}-") for f in folders] == [True], left
+        assert (folders[0] / "rti.sock").exists()
+
+        assert sorted(leftovers.sweep_orphans([starter.pid])) == left
+        assert leftovers.owned_by(starter.pid) == []
+        assert leftovers.owned_by(os.getpid()) == mine  # a live owner's are never touched
+        assert leftovers.sweep_orphans([os.getpid()]) == []
+        assert len(fp.round_(env, driver, "copy", np.zeros(1 << 18))) == 2  # and still work
+    finally:
+        env.stop()
+        if starter.poll() is None:
+            os.killpg(starter.pid, signal.SIGKILL)
+            starter.wait(10)
+        leftovers.sweep_orphans([starter.pid])

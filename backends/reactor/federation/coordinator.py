@@ -9,7 +9,8 @@ does not take now waits in its connection until the I/O thread can write it.
 
 Shutting down, normally or after a failure, always ends the same way: every federate process is
 joined (killed if it does not end), every connection and the socket folder are removed, and every
-shared-memory segment with the federation's prefix is unlinked.
+shared-memory segment with the federation's prefix is unlinked. Both carry this process's pid
+(``leftovers``), so that what a killed RTI process could not remove is found by whoever ran it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import secrets
 import selectors
 import shutil
 import socket
-import tempfile
 import threading
 import time
 from collections import deque
@@ -34,7 +34,7 @@ from ..ports import Port
 from ..reactor import Reactor
 from ..timeunits import Tag
 from ..triggers import PhysicalAction
-from . import codec, shm
+from . import codec, leftovers, shm
 from . import protocol as P
 from .errors import FederateDied, FederateReactionFailed, FederationError, RemoteError, summarize
 from .federate import FederateScheduler
@@ -131,7 +131,7 @@ class Coordinator:
         """What a waiting local scheduler (and ``wait_idle``/``wait_done``) waits on."""
         self._parking = threading.Condition(self.lock)
         """What the parked I/O thread waits on: woken only to resume or stop, never per round."""
-        self.prefix = "rf" + secrets.token_hex(4)
+        self.prefix = leftovers.new_prefix()
         self._token = secrets.token_bytes(32)
         self._folder: str | None = None
         self._listener: socket.socket | None = None
@@ -199,7 +199,7 @@ class Coordinator:
 
     def _listen(self) -> None:
         if self.options.transport == "unix":
-            self._folder = tempfile.mkdtemp(prefix="reactor-rti-")
+            self._folder = leftovers.new_socket_folder()
             path = os.path.join(self._folder, "rti.sock")
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             listener.bind(path)

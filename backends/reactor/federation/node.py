@@ -23,8 +23,8 @@ from typing import Any
 from ..errors import ReactionFailed, ReactorError
 from ..reactor import Reactor, construct
 from ..timeunits import Tag
+from . import leftovers, shm
 from . import protocol as P
-from . import shm
 from .federate import FederateScheduler, FederationStopped
 from .shm import Attachments, SegmentPool
 from .structure import NodePlan, Placeholder, describe
@@ -51,11 +51,11 @@ def die_with_parent(parent_pid: int, prefix: str | None = None) -> None:
         except (OSError, AttributeError):
             pass
     direct = os.getppid() == parent_pid
-    if not direct and not _alive(parent_pid):
+    if not direct and not leftovers.alive(parent_pid):
         os._exit(3)  # it died before prctl took effect
 
     def gone() -> bool:
-        return os.getppid() != parent_pid if direct else not _alive(parent_pid)
+        return os.getppid() != parent_pid if direct else not leftovers.alive(parent_pid)
 
     def watch() -> None:
         while True:
@@ -66,16 +66,6 @@ def die_with_parent(parent_pid: int, prefix: str | None = None) -> None:
                 os._exit(3)
 
     threading.Thread(target=watch, name="federate-watchdog", daemon=True).start()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def connect(address: str, timeout: float) -> socket.socket:

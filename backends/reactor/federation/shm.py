@@ -5,9 +5,10 @@ sender's pool, however many federates read it (a broadcast is one write), and ev
 segment read-only and builds its arrays on that mapping (zero copy). A segment holds one buffer at a
 time and counts its readers; each receiving federate releases it when no array of its own still uses
 it, and the sender then reuses it: segments stay mapped on both sides, so a round trip costs no page
-faults after the first. Segments are named ``<prefix>_<owner>_<n>``; the pool unlinks its own when it
-closes, and the RTI's process removes every name with the federation's prefix at the end, so that a
-federate killed without cleaning up leaves nothing in /dev/shm either.
+faults after the first. Segments are named ``<prefix>_<owner>_<n>`` (``owner``: the sending node; the
+prefix names the RTI's process, see ``leftovers``); the pool unlinks its own when it closes, and the
+RTI's process removes every name with the federation's prefix at the end, so that a federate killed
+without cleaning up leaves nothing in /dev/shm either.
 
 Whether an array still uses a mapping is read from the mapping's export count: numpy keeps the
 memoryview it was built on, and that view holds an export of the ``mmap`` until the last array using
@@ -158,16 +159,21 @@ def _exported(mapping: mmap.mmap) -> bool:
 
 
 def sweep(prefix: str, names: Iterable[str] = ()) -> list[str]:
-    """Unlinks every segment whose name starts with ``prefix`` (and ``names``); returns them.
+    """Unlinks every segment whose name starts with ``prefix`` (and ``names``); returns them."""
+    found = set(names)
+    if os.path.isdir(SHM_DIR):
+        found.update(n for n in os.listdir(SHM_DIR) if n.startswith(prefix + "_"))
+    return unlink(found)
+
+
+def unlink(names: Iterable[str]) -> list[str]:
+    """Unlinks the segments ``names`` that exist; returns those it unlinked, sorted.
 
     Also tells this process's resource tracker, which would otherwise try to unlink them again at
     exit and warn about "leaked" segments that are already gone.
     """
-    found = set(names)
-    if os.path.isdir(SHM_DIR):
-        found.update(n for n in os.listdir(SHM_DIR) if n.startswith(prefix + "_"))
     removed = []
-    for name in sorted(found):
+    for name in sorted(set(names)):
         try:
             _posixshmem.shm_unlink("/" + name)
             removed.append(name)
