@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -124,6 +125,27 @@ def other_user_unavailable(*modules: str) -> str | None:
         last = (imported.stderr.strip().splitlines() or ["no output"])[-1]
         return f"uid {OTHER_UID} cannot run this interpreter with {', '.join(modules)}: {last}"
     return None
+
+
+def skip_unless_another_user_can_import(module: str) -> None:
+    """Skips the calling test (or module, from a fixture) when ``module`` is not installed or another
+    local user cannot run this interpreter with it (``other_user_unavailable``)."""
+    reason = f"the {module!r} package is not installed"
+    if importlib.util.find_spec(module) is not None:
+        reason = other_user_unavailable(module)
+    if reason:
+        pytest.skip(reason)
+
+
+class UidWorker:
+    """The access tests' worker: says which user the cluster runs it as."""
+
+    def uid(self, _: object) -> int:
+        return os.getuid()
+
+
+def make_uid_worker(index: int) -> UidWorker:
+    return UidWorker()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,16 +10,14 @@ set-up). The test-host cluster's processes get the same certificate (``tests/tes
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import OTHER_UID, other_user_unavailable, run_as_other_user
+from tests.conftest import OTHER_UID, make_uid_worker, run_as_other_user, skip_unless_another_user_can_import
 
 CONNECT_TIMEOUT_S = 20
 """How long each probe's client tries to connect (a refusal may take all of it)."""
@@ -28,20 +26,7 @@ PROBE_TIMEOUT_S = 180
 
 @pytest.fixture(autouse=True, scope="module")
 def _another_user_can_run_dask() -> None:
-    reason = "the 'distributed' package is not installed"
-    if importlib.util.find_spec("distributed") is not None:
-        reason = other_user_unavailable("distributed")
-    if reason:
-        pytest.skip(reason)
-
-
-class Worker:
-    def uid(self, _: Any) -> int:
-        return os.getuid()
-
-
-def make_worker(index: int) -> Worker:
-    return Worker()
+    skip_unless_another_user_can_import("distributed")
 
 
 PROBE = r"""
@@ -135,7 +120,7 @@ def test_another_user_cannot_run_code_in_the_private_cluster(tmp_path: Path):
     scratch.mkdir(mode=0o700)
     backend = DaskBackend(BackendOptions(threads=1, scratch_dir=str(scratch)))
     try:
-        backend.start(make_worker, 2)
+        backend.start(make_uid_worker, 2)
         assert backend.call_all("uid") == [os.getuid()] * 2
         scheduler = backend._client.scheduler.address
         workers = backend._client.scheduler_info()["workers"]

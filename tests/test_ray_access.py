@@ -15,7 +15,6 @@ on TCP, and the GCS's key-value store holds the pickled functions the workers ru
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -28,7 +27,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import OTHER_UID, ROOT, other_user_unavailable, run_as_other_user
+from tests.conftest import (
+    OTHER_UID,
+    ROOT,
+    run_as_other_user,
+    skip_unless_another_user_can_import,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -39,20 +43,7 @@ DRIVER_TIMEOUT_S = 600
 
 @pytest.fixture(autouse=True, scope="module")
 def _another_user_can_run_ray() -> None:
-    reason = "the 'ray' package is not installed"
-    if importlib.util.find_spec("ray") is not None:
-        reason = other_user_unavailable("ray")
-    if reason:
-        pytest.skip(reason)
-
-
-class Worker:
-    def uid(self, _: Any) -> int:
-        return os.getuid()
-
-
-def make_worker(index: int) -> Worker:
-    return Worker()
+    skip_unless_another_user_can_import("ray")
 
 
 PROBE = r"""
@@ -106,12 +97,13 @@ import ray
 from backends.base import BackendOptions
 from backends.ray_backend import RayBackend
 from tests import test_ray_access as t
+from tests.conftest import make_uid_worker
 
 scratch = sys.argv[1]
 backend = RayBackend(BackendOptions(threads=1, scratch_dir=scratch))
 report = {}
 try:
-    backend.start(t.make_worker, 1)
+    backend.start(make_uid_worker, 1)
     report["workers"] = backend.call_all("uid")
     gcs = ray.get_runtime_context().gcs_address
     cluster = ray._private.worker.global_worker.node.cluster_id.hex()
