@@ -5,6 +5,8 @@ Not registered anywhere: the kit loads them as ``--backend tests.harness.broken_
 
 from __future__ import annotations
 
+import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -78,6 +80,16 @@ class DetachingBackend(SequentialBackend):
         subprocess.run(["sh", "-c", "sleep 777 &"], stdin=quiet, stdout=quiet, stderr=quiet, check=True)
 
 
+LEAKED_SEGMENT_PREFIX = "kit-leak-"
+
+
+def leaked_segment_name() -> str:
+    """``kit-leak-<the test's tag>-<random>``: the test that ran the kit finds and removes exactly
+    the segments it made this backend leak (``tests.conftest.TEST_TAG_VARIABLE``)."""
+    tag = os.environ.get("HARNESS_TEST_TAG", "") or "untagged"
+    return f"{LEAKED_SEGMENT_PREFIX}{tag}-{secrets.token_hex(4)}"
+
+
 class SegmentLeakingBackend(SequentialBackend):
     """The plain loop, plus a shared-memory segment that ``shutdown`` closes but never unlinks."""
 
@@ -86,7 +98,7 @@ class SegmentLeakingBackend(SequentialBackend):
 
     def start(self, factory: WorkerFactory, n_workers: int) -> None:
         super().start(factory, n_workers)
-        self.segment = shared_memory.SharedMemory(create=True, size=1 << 16)
+        self.segment = shared_memory.SharedMemory(name=leaked_segment_name(), create=True, size=1 << 16)
 
     def shutdown(self) -> None:
         segment = getattr(self, "segment", None)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
 from harness import registry
 from tests.conftest import ROOT, cli_environment, tagged, tagged_processes
+from tests.harness.broken_backends import LEAKED_SEGMENT_PREFIX
 
 pytestmark = pytest.mark.slow
 
@@ -48,11 +50,11 @@ def test_the_kit_fails_a_backend_that_answers_in_arrival_order():
     }, result.stdout[-3000:]
 
 
-def _release_checks(backend: str) -> tuple[subprocess.CompletedProcess, set[str], list[str]]:
+def _release_checks(backend: str, tag: str = "") -> tuple[subprocess.CompletedProcess, set[str], list[str]]:
     """The kit's release checks that start a broken backend: the kit's result, the checks that
     failed, and what carried the run's tag once the kit had ended (then killed, whatever the kit did).
     The failed-start check passes for each of them: that start fails before the helper starts."""
-    tag = uuid.uuid4().hex
+    tag = tag or uuid.uuid4().hex
     try:
         result = _kit(backend, "-k", "releases_everything", tag=tag)
         left = tagged_processes(tag)
@@ -117,6 +119,13 @@ def test_the_kit_does_not_count_what_other_software_makes_meanwhile():
 def test_the_kit_fails_a_backend_that_leaks_shared_memory():
     """Judged by what the kit's own processes held, so a segment of other software is never counted,
     and this one, which only the backend made, always is."""
-    result, failed, _ = _release_checks("tests.harness.broken_backends:SegmentLeakingBackend")
+    tag = uuid.uuid4().hex
+    try:
+        result, failed, _ = _release_checks("tests.harness.broken_backends:SegmentLeakingBackend", tag)
+    finally:  # what the broken backend leaked (the kit only reports it)
+        leaked = sorted(Path("/dev/shm").glob(f"{LEAKED_SEGMENT_PREFIX}{tag}-*"))
+        for path in leaked:
+            path.unlink()
     assert result.returncode == 1 and failed == RELEASE_CHECKS, result.stdout[-3000:]
-    assert "'held files'" in result.stdout and "/dev/shm/psm_" in result.stdout
+    assert "'held files'" in result.stdout and f"/dev/shm/{LEAKED_SEGMENT_PREFIX}{tag}-" in result.stdout
+    assert len(leaked) == 3  # the warm-up cycle's and the two release checks that start it
