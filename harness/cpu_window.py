@@ -15,13 +15,17 @@ import psutil
 
 
 def _tree_cpu_seconds(root: psutil.Process) -> float:
+    """CPU seconds of ``root``, its live descendants, and every descendant that has ended and been
+    waited for (the kernel adds a reaped child's time, its own reaped children's included, to its
+    parent's ``children_*``). Without the last part, a process started and ended inside the window
+    (a federate of a micro-benchmark, a worker pool) would count as another program's load."""
     total = 0.0
     for process in [root, *root.children(recursive=True)]:
         try:
             times = process.cpu_times()
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-        total += times.user + times.system
+        total += times.user + times.system + times.children_user + times.children_system
     return total
 
 
@@ -43,6 +47,8 @@ class CpuWindow:
         self.cpu_util = float("nan")
         self.other_cpu_pct = float("nan")
         self.wall_s = 0.0
+        self.cpu_s = 0.0
+        """CPU seconds our process tree used in the window (also where the window is too short)."""
 
     def __enter__(self) -> CpuWindow:
         self._tree0 = _tree_cpu_seconds(self._root)
@@ -57,9 +63,9 @@ class CpuWindow:
         tb: TracebackType | None,
     ) -> None:
         self.wall_s = time.perf_counter() - self._wall0
+        ours = self.cpu_s = _tree_cpu_seconds(self._root) - self._tree0
         if self.wall_s < MIN_WINDOW_S:
             return
-        ours = _tree_cpu_seconds(self._root) - self._tree0
         busy = _machine_busy_seconds() - self._busy0
         capacity = max(self.wall_s, 1e-9) * (psutil.cpu_count() or 1)
         self.cpu_util = min(100.0, 100.0 * ours / capacity)
