@@ -23,6 +23,8 @@ import pytest
 from harness import interpreters, registry
 from tests.conftest import FAULT_HOOKS, ROOT, run_cli
 
+pytestmark = pytest.mark.slow  # the CLI end to end
+
 REQUIRED = ["run_id", "started_utc", "suite", "workload", "backend", "repeat", "metric", "value", "unit",
             "status", "error"]  # fmt: skip
 PARAMS = ["param_n_actors", "param_object_bytes", "param_env_id", "param_n_envs", "param_n_agents",

@@ -18,10 +18,14 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
+
 from harness.leftover_watch import Watch
 from harness.results import read_rows
 from tests.conftest import FAULT_HOOKS, ROOT, cli_environment, run_cli, tagged, tagged_processes
 from tests.harness.leftovers import named_after
+
+pytestmark = pytest.mark.slow  # the CLI end to end
 
 STALL_TIMEOUT_S = 120
 """How long the run may take to reach its second cell's write (two federated cells on a loaded box)."""
