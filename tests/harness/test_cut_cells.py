@@ -23,11 +23,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from backends.reactor.federation import leftovers as federation_leftovers
-from harness import reaper, semaphores
+from harness import semaphores
 from harness.leftover_watch import Watch
 from harness.results import read_rows
 from tests.conftest import FAULT_HOOKS, ROOT, cli_environment, run_cli, tagged, tagged_processes
+from tests.harness.leftovers import named_after
 
 pytestmark = pytest.mark.slow
 
@@ -99,14 +99,6 @@ def _cut(tmp_path: Path, backend: str, mode: str) -> tuple[str, int, int, Watch]
     return tag, run.pid, cell, watch
 
 
-def _named_after(pids: set[int]) -> list[str]:
-    found = []
-    for pid in pids:
-        found += federation_leftovers.owned_by(pid) + semaphores.owned_by(pid)
-        found += [str(p) for p in reaper.scratch_base().glob(f"{reaper.SCRATCH_PREFIX}{pid}-*")]
-    return sorted(found)
-
-
 @pytest.mark.parametrize("mode", ["harness", "harness and cell"])
 def test_cells_cut_by_kill_9_leave_nothing_once_the_next_run_started(tmp_path: Path, mode: str):
     cuts = {backend: _cut(tmp_path, backend, mode) for backend in CUTS}
@@ -118,7 +110,7 @@ def test_cells_cut_by_kill_9_leave_nothing_once_the_next_run_started(tmp_path: P
     for backend, (tag, harness, cell, watch) in cuts.items():
         assert tagged_processes(tag) == [], backend
         assert watch.left() == [], backend
-        assert _named_after(watch.pids | {harness, cell}) == [], backend
+        assert named_after(watch.pids | {harness, cell}) == [], backend
     fed = cuts["reactor-fed"]
     segments, sockets = _held_segments(fed[3]), [p for p in fed[3].held if p.endswith("/rti.sock")]
     assert segments and all(Path(p).name.startswith(f"rf{fed[2]}-") for p in segments), segments
@@ -145,5 +137,5 @@ def test_cells_cut_by_their_timeout_leave_nothing(tmp_path: Path, backend: str, 
     assert {row["status"] for row in read_rows(tmp_path / "cut.csv")} == {"timeout"}
     assert tagged_processes(tag) == []
     assert watch.left() == []
-    assert _named_after(watch.pids) == []
+    assert named_after(watch.pids) == []
     assert measuring(watch)  # the cells did hold shared memory or semaphores

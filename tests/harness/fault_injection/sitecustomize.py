@@ -14,6 +14,9 @@ the variables below decide what it changes in that process. Nothing happens when
 - ``HARNESS_FAULT_AVAILABLE_BYTES``: ``psutil.virtual_memory().available`` reports this many bytes
 - ``HARNESS_FAULT_NONFINITE_METRIC``: a workload that measures this metric records ``inf`` instead
 - ``HARNESS_FAULT_REACTOR_ROLLOUT_DELAY_S``: a reactor pipeline's rollout reaction sleeps this long
+- ``HARNESS_FAULT_RESULTS_STALL``: ``CELL:ROW``, the harness stalls while it writes the CELL-th cell's
+  rows to its results file, as it turns that cell's ROW-th row into text, after creating the file
+  ``HARNESS_FAULT_RESULTS_STALL_MARK``: a test that waits for the file kills it inside that write
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ import threading
 import time
 
 FAULT_MESSAGE = "injected fault in reactor call"
+STALL_S = 600
+"""How long a stalled write waits for the test's kill (bounded, so that a test that dies first leaves
+no process hanging for ever)."""
 
 
 def _log_start() -> None:
@@ -119,6 +125,37 @@ def _nonfinite_metric(name: str) -> None:
     base.Measurement.add = add
 
 
+def _stall_results_write(where: str, mark: str) -> None:
+    """Stalls inside ``ResultWriter.write`` of one cell at one row: patched where every value of a row
+    becomes text (``results._cell_text``), so that the stall is in the middle of that cell's rows
+    whichever way the writer hands them to the file."""
+    from harness import results
+
+    cell, row = (int(part) for part in where.split(":"))
+    stall_at = (row - 1) * len(results.COLUMNS) + 1  # the first value of that row
+    calls = itertools.count(1)
+    state = {"armed": False, "values": 0}
+    write, cell_text = results.ResultWriter.write, results._cell_text
+
+    @functools.wraps(write)
+    def counted_write(self, rows):
+        state["armed"], state["values"] = next(calls) == cell, 0
+        return write(self, rows)
+
+    @functools.wraps(cell_text)
+    def stalling_cell_text(value):
+        if state["armed"]:
+            state["values"] += 1
+            if state["values"] == stall_at:
+                with open(mark, "w"):
+                    pass
+                time.sleep(STALL_S)
+        return cell_text(value)
+
+    results.ResultWriter.write = counted_write
+    results._cell_text = stalling_cell_text
+
+
 def _install() -> None:
     env = os.environ
     if env.get("HARNESS_FAULT_LOG"):
@@ -141,6 +178,8 @@ def _install() -> None:
         _fake_available_memory(int(env["HARNESS_FAULT_AVAILABLE_BYTES"]))
     if env.get("HARNESS_FAULT_NONFINITE_METRIC"):
         _nonfinite_metric(env["HARNESS_FAULT_NONFINITE_METRIC"])
+    if env.get("HARNESS_FAULT_RESULTS_STALL"):
+        _stall_results_write(env["HARNESS_FAULT_RESULTS_STALL"], env["HARNESS_FAULT_RESULTS_STALL_MARK"])
 
 
 _install()
