@@ -80,6 +80,7 @@ def _choice(args: argparse.Namespace, recorded: RunChoice | None) -> RunChoice:
         options = tuple(sorted(dict(args.options).items()))
     else:
         options = recorded.options if recorded else ()
+    repeats = args.repeats or (recorded.repeats if recorded else None)
     return RunChoice(
         suite,
         registry.profile_for(suite, profile),
@@ -87,6 +88,7 @@ def _choice(args: argparse.Namespace, recorded: RunChoice | None) -> RunChoice:
         threads,
         processes,
         options,
+        repeats,
     )
 
 
@@ -128,7 +130,7 @@ class _Run:
 def _open_new(args: argparse.Namespace) -> _Run:
     """Everything is checked before the file is created, so bad input leaves nothing behind."""
     choice = _choice(args, None)
-    planned = _plan(choice, args.repeats)
+    planned = _plan(choice, choice.repeats)
     path = _new_output(args, choice)
     addresses = clusters.addresses(args, planned)
     if args.out is None:
@@ -156,7 +158,7 @@ def _open_resumed(args: argparse.Namespace) -> _Run:
         rows = read_rows(path) if header else []
         recorded = recorded_choice(rows, path) if rows else None
         choice = _choice(args, recorded)
-        planned = _plan(choice, args.repeats)
+        planned = _plan(choice, choice.repeats)
         if recorded is not None:
             check_resumable(path, recorded, choice)
         addresses = clusters.addresses(args, planned)
@@ -183,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
         cluster_addresses=prepared.cluster_addresses,
         backends=choice.backends_text,
         options=choice.options_text,
+        repeats=choice.repeats_text,
     )
     interrupted = False
     try:

@@ -69,6 +69,7 @@ CELL_COLUMNS = [
     "run_threads",
     "run_processes",
     "run_options",
+    "run_repeats",
     "rounds",
     "warmup",
     "work",

@@ -1,8 +1,9 @@
 """What ``run --resume`` may continue: a file of this harness version, and cells of the run it holds.
 
 A results file holds one run: one suite, one profile, one choice of backends, reactor threads and
-federate processes, and workload options (``--set``), recorded in every row (``suite``, ``profile``,
-``run_backends``, ``run_threads``, ``run_processes``, ``run_options``). Resuming it with
+federate processes, workload options (``--set``) and repeats (``--repeats``), recorded in every row
+(``suite``, ``profile``, ``run_backends``, ``run_threads``, ``run_processes``, ``run_options``,
+``run_repeats``; blank: the profile's repeats). Resuming it with
 other settings would mix measurements of different sizes or configurations under one run id, so a
 resume may only run cells of that run's plan (all of them, or a subset: fewer backends, one suite of
 ``all``) with the same profile, threads and processes; more repeats than the run had are allowed.
@@ -34,6 +35,13 @@ class RunChoice:
     processes: int
     options: tuple[tuple[str, str], ...] = ()
     """``--set NAME=VALUE`` options, sorted by name."""
+    repeats: int | None = None
+    """``--repeats N``; None: each workload's repeats for the profile. A resume without ``--repeats``
+    takes the run's, so that a run of 3 repeats cut in its first is not ended after one."""
+
+    @property
+    def repeats_text(self) -> str:
+        return str(self.repeats) if self.repeats is not None else ""
 
     @property
     def backends_text(self) -> str:
@@ -45,9 +53,10 @@ class RunChoice:
 
     def describe(self) -> str:
         options = f", options {self.options_text}" if self.options else ""
+        repeats = f", repeats {self.repeats}" if self.repeats is not None else ""
         return (
             f"suite {self.suite!r}, profile {self.profile!r}, backends {self.backends_text}, "
-            f"threads {self.threads}, processes {self.processes}{options}"
+            f"threads {self.threads}, processes {self.processes}{options}{repeats}"
         )
 
 
@@ -85,7 +94,17 @@ def recorded_choice(rows: list[dict[str, str]], path: Path) -> RunChoice:
         int(threads),
         int(processes),
         tuple((name, value) for name, _, value in pairs),
+        _recorded_repeats(rows, path),
     )
+
+
+def _recorded_repeats(rows: list[dict[str, str]], path: Path) -> int | None:
+    """The most repeats the run was asked for (a resume may have asked for more than its start did);
+    None where it took the profile's."""
+    given = {row.get("run_repeats", "") for row in rows} - {""}
+    if any(not value.isdigit() for value in given):
+        raise UsageError(f"--resume {path}: its rows record repeats {', '.join(sorted(given))}")
+    return max(map(int, given)) if given else None
 
 
 def _single(rows: list[dict[str, str]], column: str, path: Path) -> str:

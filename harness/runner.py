@@ -48,6 +48,8 @@ class RunSettings:
     """The run's choice of backends as recorded in ``run_backends`` (``harness.resume``)."""
     options: str = ""
     """The run's ``--set`` options as recorded in ``run_options``."""
+    repeats: str = ""
+    """The run's ``--repeats`` as recorded in ``run_repeats`` (blank: the profile's)."""
     started_utc: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
@@ -239,6 +241,7 @@ def _outcome(
         "run_threads": settings.threads,
         "run_processes": settings.processes,
         "run_options": settings.options,
+        "run_repeats": settings.repeats,
         "status": status,
         "error": error,
         "rounds": result.get("rounds"),

@@ -80,10 +80,8 @@ def test_kill_9_while_a_cell_is_written_leaves_whole_cells_and_resume_runs_the_r
     assert named_after(watch.pids | {run.pid}) == []
 
     killed = out.read_bytes()
-    # the file does not record a run's --repeats (the profile's default is 1): the resume repeats it
-    resumed = run_cli(
-        "run", "--resume", str(out), "--repeats", "2", "--quiet", tag=tag, timeout=STALL_TIMEOUT_S
-    )
+    # no --repeats: the file records the run's 2 (the profile's would be 1, and the cut cell lost)
+    resumed = run_cli("run", "--resume", str(out), "--quiet", tag=tag, timeout=STALL_TIMEOUT_S)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert ": 1 cells ->" in resumed.stderr, resumed.stderr  # only the cell the kill cut
     assert out.read_bytes().startswith(killed)  # appended, nothing rewritten

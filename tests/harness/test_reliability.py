@@ -398,7 +398,8 @@ def test_dask_worker_killed_mid_round_fails_only_its_cell(tmp_path: Path):
     out = tmp_path / "dask-kill.csv"
     tag = uuid.uuid4().hex
     backends = ["dask", "sequential"]
-    env = _faults(dask_call_delay_s=0.5)
+    calling = tmp_path / "dask-call-started"
+    env = _faults(dask_call_delay_s=0.5, dask_call_mark=calling)
     args = ("run", "--suite", "collectives", "--profile", "smoke", "--backends", ",".join(backends),
             "--repeats", "1", "--out", str(out))  # fmt: skip
 
@@ -411,7 +412,7 @@ def test_dask_worker_killed_mid_round_fails_only_its_cell(tmp_path: Path):
 
     with _started_cli(tmp_path, *args, tag=tag, env=env) as run:
         _wait_for(dask_worker, "a Dask worker process", run)
-        time.sleep(2.0)  # the actors are built and the first rounds are under way
+        _wait_for(calling.exists, "the first actor call", run)  # the actors are built, a round runs
         victim = _wait_for(dask_worker, "a Dask worker process in a round", run)
         assert read_rows(out) == []  # the victim's cell is the run's first, still running
         victim.send_signal(signal.SIGKILL)

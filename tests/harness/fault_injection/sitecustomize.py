@@ -11,6 +11,8 @@ the variables below decide what it changes in that process. Nothing happens when
 - ``HARNESS_FAULT_DASK_CALL_DELAY_S``: a Dask actor (the dask plugin's ``Host``) sleeps this long before
   each ``call``
 - ``HARNESS_FAULT_DASK_FAIL_AT``: the Nth ``call`` of a Dask actor in a worker process raises
+- ``HARNESS_FAULT_DASK_CALL_MARK``: a file a Dask actor creates as its ``call`` starts (a test that kills a
+  worker mid-round waits for it: on a busy machine, no fixed sleep tells when the rounds have begun)
 - ``HARNESS_FAULT_AVAILABLE_BYTES``: ``psutil.virtual_memory().available`` reports this many bytes
 - ``HARNESS_FAULT_NONFINITE_METRIC``: a workload that measures this metric records ``inf`` instead
 - ``HARNESS_FAULT_REACTOR_ROLLOUT_DELAY_S``: a reactor pipeline's rollout reaction sleeps this long
@@ -85,7 +87,7 @@ def _delay_reactor_rollouts(seconds: float) -> None:
     reactor_backend._Rollout.collect = collect
 
 
-def _patch_dask_calls(seconds: float, fail_at: int) -> None:
+def _patch_dask_calls(seconds: float, fail_at: int, mark: str) -> None:
     from actor_reactor_bench_dask import backend
 
     original = backend.Host.call
@@ -93,6 +95,9 @@ def _patch_dask_calls(seconds: float, fail_at: int) -> None:
 
     @functools.wraps(original)
     def call(self, method, arg):
+        if mark:
+            with open(mark, "a"):
+                pass
         if next(counter) == fail_at:
             raise RuntimeError(f"{FAULT_MESSAGE} (dask actor)")
         time.sleep(seconds)
@@ -173,6 +178,7 @@ def _install() -> None:
         _patch_dask_calls(
             float(env.get("HARNESS_FAULT_DASK_CALL_DELAY_S") or 0),
             int(env.get("HARNESS_FAULT_DASK_FAIL_AT") or 0),
+            env.get("HARNESS_FAULT_DASK_CALL_MARK", ""),
         )
     if env.get("HARNESS_FAULT_AVAILABLE_BYTES"):
         _fake_available_memory(int(env["HARNESS_FAULT_AVAILABLE_BYTES"]))
