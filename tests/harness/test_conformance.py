@@ -89,7 +89,7 @@ def _unchecked(
 
 def test_every_registered_backend_conforms(tmp_path: Path):
     assert {"pykka", "dask"} <= set(registry.BACKENDS)  # the plugins are installed (make)
-    # only the vector env references lack call_all (they step envs in lockstep, DESIGN §3)
+    # only the vector env references lack call_all (their one operation is vector_env)
     assert {n for n, c in registry.BACKENDS.items() if "call_all" not in c.operations} == {
         n for n, c in registry.BACKENDS.items() if c.__module__ == "backends.vector_envs"
     }
