@@ -26,6 +26,10 @@ workers of their own:
 
 A backend whose operations do not include an operation a check needs (``call_all``) skips that
 check; a backend that cannot run here (a missing package, another interpreter) skips them all.
+
+Every check carries the backend it checked as the ``backend`` property of its test report, so a
+report (``--junitxml``) says per backend which checks passed, failed or were skipped and why: a
+backend whose checks were all skipped is told apart from one that passed them.
 """
 
 from __future__ import annotations
@@ -58,6 +62,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend_name" in metafunc.fixturenames:
         names = selected_backends(metafunc.config.getoption("--backend") or "")
         metafunc.parametrize("backend_name", names, ids=names)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "backend_name" in callspec.params:
+            item.user_properties.append(("backend", callspec.params["backend_name"]))
 
 
 def selected_backends(option: str) -> list[str]:

@@ -221,6 +221,7 @@ def _only_own_addresses(report: dict[str, Any]) -> None:
         assert listening[address].count(address) == (os.cpu_count() or 1), report["listening"][address]
 
 
+@pytest.mark.slow
 def test_two_hosts_run_every_worker_on_host1():
     report, scratch = _drive(2, "workers", 3)
 
@@ -233,6 +234,7 @@ def test_two_hosts_run_every_worker_on_host1():
     print(f"2 hosts: start-up {report['startup_s']:.2f} s, shutdown {report['shutdown_s']:.2f} s")
 
 
+@pytest.mark.slow
 def test_three_hosts_alternate_workers_between_hosts():
     report, _ = _drive(3, "workers", 4)
 
@@ -242,6 +244,7 @@ def test_three_hosts_alternate_workers_between_hosts():
     print(f"3 hosts: start-up {report['startup_s']:.2f} s, shutdown {report['shutdown_s']:.2f} s")
 
 
+@pytest.mark.slow
 def test_pipeline_keeps_replay_and_learner_on_host0():
     report, _ = _drive(2, "pipeline", 2)
 
@@ -251,6 +254,7 @@ def test_pipeline_keeps_replay_and_learner_on_host0():
     assert second == [[0, 1], [1, 1]]  # the rollouts got round 1's weights
 
 
+@pytest.mark.slow
 def test_broadcast_crosses_host1s_link_once_per_worker():
     report, _ = _drive(2, "broadcast", 2, payload=PAYLOAD_BYTES)
 
@@ -261,6 +265,7 @@ def test_broadcast_crosses_host1s_link_once_per_worker():
     assert 1.95 <= ratio <= 2.2  # each actor call carries its own copy: one transfer per worker
 
 
+@pytest.mark.slow
 def test_another_user_on_host0_cannot_use_the_cluster():
     """Every process of the cluster speaks TLS with the cell's certificate only: a client on host 0
     as another user is refused by the scheduler and every worker, and gets in with the certificate,

@@ -29,6 +29,7 @@ import pytest
 
 from harness.leftover_watch import Watch, pids_in_namespaces
 
+pytestmark = pytest.mark.slow  # each test starts a Ray cluster on test hosts (5-20 s)
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
 PAYLOAD_BYTES = 10 * MIB

@@ -56,6 +56,17 @@ class ArrivalOrderBackend(Backend):
         self._workers = []
 
 
+class SelfExcludingBackend(SequentialBackend):
+    """The plain loop, which says it cannot run anywhere: the kit skips every check of it."""
+
+    name = "self-excluding"
+    description = "claims it cannot run here (broken on purpose)"
+
+    @classmethod
+    def availability(cls) -> str | None:
+        return "it says so"
+
+
 class LeakyBackend(SequentialBackend):
     """The plain loop, plus a helper process that ``shutdown`` forgets."""
 

@@ -22,7 +22,10 @@ from harness.reaper import TOKEN_VARIABLE
 from harness.results import read_rows
 from tests.conftest import ROOT, TEST_TAG_VARIABLE, cli_environment, run_cli, tagged, tagged_processes
 
-pytestmark = pytest.mark.skipif(bool(testhosts.availability()), reason=str(testhosts.availability()))
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(bool(testhosts.availability()), reason=str(testhosts.availability())),
+]
 
 REMOTE_BACKENDS = ("reactor-fed", "ray", "dask")
 
@@ -124,7 +127,7 @@ def test_an_error_inside_a_cell_on_test_hosts_is_recorded_and_leaves_nothing(tmp
         result = run_cli("run", "--suite", "cluster", "--profile", "smoke", "--backends", "reactor-fed",
                          "--set", "max_env_steps=64", "--out", str(out), "--quiet", tag=tag,
                          timeout=600)  # fmt: skip
-    assert result.returncode != 2, result.stderr
+    assert result.returncode == 1, result.stderr[-3000:]  # a cell errored: exit 1, not 0 (nor 2)
     rows = read_rows(out)
     errors = {r["workload"]: r["error"] for r in rows if r["status"] == "error"}
     assert "did not reach" in errors["cluster-training"]
