@@ -15,6 +15,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from workloads.base import SERIES_PARAMS
+
 from .aggregate import Params, params_of, point_name
 
 WORK = "work"
@@ -68,7 +70,9 @@ def mismatches(
     for row in rows:
         if row["status"] != "ok":
             continue
-        key = (str(row.get("run_id") or ""), row["workload"], params_of(row))
+        # a curve's rows (``param_round``, ...) are their cell's: one mismatch per cell, not per point
+        cell = tuple((name, value) for name, value in params_of(row) if name not in SERIES_PARAMS)
+        key = (str(row.get("run_id") or ""), row["workload"], cell)
         for column in (WORK, RESULTS):
             value = row.get(column)
             if value is None or value == "":
