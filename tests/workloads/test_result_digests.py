@@ -66,9 +66,16 @@ def test_the_multi_agent_digest_changes_with_the_agent_order_and_the_seed(monkey
     def digest(factory: Any) -> str:
         return _measured("multi-agent", params, lambda b: b.start(factory, n)).extra["result_digest"]
 
+    def swapped_weights(index: int) -> multi_agent.AgentPolicy:
+        """Agent ``index`` with its own row of the observation but the other agent's weights (of 2)."""
+        policy = factory(index)
+        policy.params = factory(1 - index).params
+        return policy
+
     reference = digest(factory)
     assert digest(factory) == reference
     assert digest(_reversed(factory, n)) != reference
+    assert n == 2 and digest(swapped_weights) != reference  # each agent's weights are its own seed's
     monkeypatch.setattr(multi_agent, "SEED", multi_agent.SEED + 1)  # the policies' and the env's
     assert digest(WORKLOADS["multi-agent"].factory(params)) != reference
 
@@ -81,11 +88,19 @@ def test_the_training_digest_changes_with_the_rollout_order_and_the_seed():
     def digest(spec: PipelineSpec) -> str:
         return _measured("training", params, lambda b: b.start_pipeline(spec)).extra["result_digest"]
 
+    def first_env_twice(index: int) -> pipeline_workers.RolloutWorker:
+        """Rollout ``index``, whose environment starts as rollout 0's (seeded with its seed)."""
+        rollout = spec.rollout(index)
+        rollout.obs = pipeline_workers.encode(rollout.env.reset(seed=training.SEED)[0])
+        return rollout
+
     reference = digest(spec)
     assert digest(spec) == reference
     assert digest(dataclasses.replace(spec, rollout=_reversed(spec.rollout, n))) != reference
     shifted = functools.partial(pipeline_workers.RolloutWorker, params["env_id"], training.SEED + 1)
     assert digest(dataclasses.replace(spec, rollout=shifted)) != reference
+    # each rollout's environment is seeded on its own: starting them all as rollout 0's changes the run
+    assert digest(dataclasses.replace(spec, rollout=first_env_twice)) != reference
 
 
 def test_the_training_return_digest_changes_with_the_rollout_order_and_the_seed():
