@@ -25,16 +25,25 @@ if TYPE_CHECKING:  # the runtime's library owns the type; importing it here woul
 WorkerFactory = Callable[[int], Any]
 """Builds worker ``i``; must be picklable (a module-level function or a functools.partial of one)."""
 
+STEP = "step"
+STEP_OBSERVED = "step_observed"
+"""The two methods of an environment worker (``EnvironmentFactory``): ``step`` in timed rounds,
+``step_observed`` (which also fingerprints every observation) where the cost does not count."""
+
 
 @dataclass(frozen=True)
 class EnvironmentFactory:
     """A worker factory for environment workloads that also names the environment it steps.
 
     Worker-group backends just call it (``factory(index)`` builds a worker whose ``step(k)`` returns
-    ``(steps, reward_sum)``); vectorized reference backends (Gymnasium's vector envs, ale-py's
-    AtariVectorEnv) read ``env_id`` and ``seed`` and build the same environments their own way:
-    env ``i`` is seeded once with ``seed + i`` at construction, its actions come from its action
-    space seeded with ``seed + i``, and an episode's end resets it without a seed.
+    ``(steps, reward_sum)`` and whose ``step_observed(k)`` returns ``(steps, reward_sum, fingerprint)``:
+    ``steps`` is the env steps it did, counted as it did them, ``fingerprint`` chains
+    ``backends.gym_envs.observation_fingerprint`` over the observation after each step, the reset one
+    where an episode ended); vectorized reference backends (Gymnasium's vector envs, ale-py's
+    AtariVectorEnv) read ``env_id`` and ``seed`` and build the same environments their own way,
+    answering both methods through ``step_environments``: env ``i`` is seeded once with ``seed + i``
+    at construction (``backends.gym_envs.seed_env``), its actions come from its action space seeded
+    with ``seed + i``, and an episode's end resets it without a seed in the same step.
     """
 
     env_id: str
@@ -256,7 +265,7 @@ class Backend(abc.ABC):
         """One result per worker, in worker-index order (never arrival order)."""
         return self.call_all(method, None)
 
-    def step_environments(self, steps: int, method: str = "step") -> list[Any]:
+    def step_environments(self, steps: int, method: str = STEP) -> list[Any]:
         """Every worker steps its own environment(s) ``steps`` times and returns a summary."""
         return self.call_all(method, steps)
 

@@ -4,8 +4,10 @@
 AsyncVectorEnv (one process per env, pipes and shared memory); ``ale-vector`` is ale-py's
 AtariVectorEnv, which steps the emulators on C++ threads and is the practical Atari limit of a
 machine. They build the same environments as the workers (``EnvironmentFactory``: env ``i`` seeded
-once with ``seed + i``, actions from its own action space seeded with ``seed + i``, an episode's end
-resets it in the same step without a seed) and return the same per-env (steps, reward) summary.
+once with ``seed + i`` as ``backends.gym_envs.seed_env`` seeds a worker's, actions from its own action
+space seeded with ``seed + i``, an episode's end resets it in the same step without a seed) and return
+the same per-env summaries (steps counted as they are done, reward sum, and for ``step_observed`` the
+fingerprint of every observation), so that with the same seeds their result digest is the workers'.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .base import (
+    STEP,
+    STEP_OBSERVED,
     Backend,
     BackendUnavailable,
     EnvironmentFactory,
@@ -26,7 +30,7 @@ from .base import (
     WorkerFactory,
     missing_package,
 )
-from .gym_envs import make_env
+from .gym_envs import ale_seed, make_env, observation_fingerprint
 
 
 class _VectorBackend(Backend):
@@ -61,14 +65,26 @@ class _VectorBackend(Backend):
     def call_all(self, method: str, arg: Any = None) -> list[Any]:
         raise OperationNotSupported(f"{self.name} only steps environments")
 
-    def step_environments(self, steps: int, method: str = "step") -> list[Any]:
+    def step_environments(self, steps: int, method: str = STEP) -> list[Any]:
+        if method not in (STEP, STEP_OBSERVED):
+            raise OperationNotSupported(f"{self.name} steps environments only ({STEP}, {STEP_OBSERVED})")
+        observe = method == STEP_OBSERVED
+        if observe:  # never in a timed round; gymnasium is optional, so imported where it is used
+            from gymnasium.vector.utils import iterate
         env, spaces = self._env, self._spaces
         totals = np.zeros(self.n_workers)
-        for _ in range(steps):
+        seen = [0] * self.n_workers
+        done = 0
+        for done in range(1, steps + 1):  # noqa: B007 -- read after the loop: the steps each env did
             actions = np.array([space.sample() for space in spaces])
-            _, rewards, _, _, _ = env.step(actions)
+            observations, rewards, _, _, _ = env.step(actions)
             totals += rewards
-        return [(steps, float(total)) for total in totals]
+            if observe:
+                for i, observation in enumerate(iterate(env.observation_space, observations)):
+                    seen[i] = observation_fingerprint(observation, seen[i])
+        if observe:
+            return [(done, float(total), seen[i]) for i, total in enumerate(totals)]
+        return [(done, float(total)) for total in totals]
 
     def shutdown(self) -> None:
         env = getattr(self, "_env", None)
@@ -142,7 +158,9 @@ class AleVector(_VectorBackend):
         )
 
     def _seed_argument(self, seeds: list[int]) -> Any:
-        return np.asarray(seeds, dtype=np.int64)  # one seed per env; a list is rejected
+        # one seed per env, each handed to its emulator as is (seed_env seeds a worker's alike); a list
+        # is rejected
+        return np.asarray([ale_seed(seed) for seed in seeds], dtype=np.int64)
 
     def describe(self) -> dict[str, Any]:
         return {"threads": getattr(self, "_threads", None)}

@@ -338,35 +338,39 @@ def _smoke_points() -> list[tuple[str, dict[str, Any]]]:
     return [(w.name, params) for w in workloads for params in w.grid("smoke")]
 
 
-def _digest(workload_name: str, params_json: str, cls: type[Backend], scratch: Path) -> str | None:
-    """The result digest of one smoke point on one backend, measured as a cell measures it."""
+def _result(workload_name: str, params_json: str, cls: type[Backend], scratch: Path) -> tuple[Any, Any]:
+    """(result digest, work) of one smoke point on one backend, measured as a cell measures them."""
     workload = registry.WORKLOADS[workload_name]
     params = json.loads(params_json)
     backend = cls(_options(scratch))
     try:
         workload.start(backend, params)
-        return workload.measure(backend, params, "smoke").extra.get("result_digest")
+        measurement = workload.measure(backend, params, "smoke")
+        return measurement.extra.get("result_digest"), measurement.work
     finally:
         backend.shutdown()
 
 
 @functools.cache
-def _sequential_digest(workload_name: str, params_json: str) -> str | None:
+def _sequential_result(workload_name: str, params_json: str) -> tuple[Any, Any]:
     with tempfile.TemporaryDirectory(prefix="kit-", dir=scratch_base()) as scratch:
-        return _digest(workload_name, params_json, registry.BACKENDS["sequential"], Path(scratch))
+        return _result(workload_name, params_json, registry.BACKENDS["sequential"], Path(scratch))
 
 
 @pytest.mark.parametrize("point", _smoke_points(), ids=lambda p: f"{p[0]}{json.dumps(p[1], sort_keys=True)}")
 def test_smoke_workloads_end_with_the_sequential_digest(
     backend_cls: type[Backend], point: tuple[str, dict[str, Any]], scratch: Path
 ) -> None:
+    """The same seeds give the same results (rewards, observations, actions, weights: the workloads'
+    digests cover what the seeds and the worker order decide) after the same work as on ``sequential``."""
     workload_name, params = point
     workload = registry.WORKLOADS[workload_name]
     for cls in (backend_cls, registry.BACKENDS["sequential"]):
         if not workload.operations & cls.operations or not workload.applies_to(params, cls.name, "smoke"):
             pytest.skip(f"{cls.name} does not run {workload_name} at this point")
     params_json = json.dumps(params, sort_keys=True)
-    reference = _sequential_digest(workload_name, params_json)
-    if not reference:
+    reference = _sequential_result(workload_name, params_json)
+    if not reference[0]:
         pytest.skip(f"{workload_name} records no result digest at this point")
-    assert _digest(workload_name, params_json, backend_cls, scratch) == reference
+    digest, work = _result(workload_name, params_json, backend_cls, scratch)
+    assert (digest, work) == reference, f"(digest, work) {(digest, work)} against sequential's {reference}"

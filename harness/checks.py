@@ -1,5 +1,6 @@
-"""Checks over result rows: equal work across backends (DESIGN.md §6.3), identical results where the
-same worker code ran on several backends (same seeds must give the same rewards).
+"""Checks over result rows: equal work across backends (DESIGN.md §6.3) and identical results (same
+seeds must give the same rewards, observations, actions and weights on every backend, the vector
+references included: they seed and step the workers' environments exactly as the workers do).
 
 One module owns the rule because three commands act on it, and a time ratio between cells that did
 different work means nothing: ``run`` reports each mismatch of its run and exits 1, ``check`` fails
@@ -14,7 +15,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from . import registry
+from workloads.base import SERIES_PARAMS
+
 from .aggregate import Params, params_of, point_name
 
 WORK = "work"
@@ -56,18 +58,11 @@ class Mismatch:
         return f"{what} at {point_name(self.workload, self.params)}: {detail}"
 
 
-def same_worker_code() -> frozenset[str]:
-    """Backends that run the workloads' own worker code (``call_all``): same seeds give the same result
-    digest on each. The others (a framework's vectorized env) are compared for work only."""
-    return frozenset(name for name, cls in registry.BACKENDS.items() if "call_all" in cls.operations)
-
-
 def mismatches(
     rows: Iterable[dict[str, Any]], digest_backends: Collection[str] | None = None
 ) -> list[Mismatch]:
     """Every (run, point) whose ok rows recorded more than one ``work``, and every one where the
-    ``digest_backends`` (default: ``same_worker_code()``) recorded more than one result digest."""
-    digesting = same_worker_code() if digest_backends is None else digest_backends
+    ``digest_backends`` (default: every backend) recorded more than one result digest."""
     seen: dict[str, dict[tuple, dict[str, set[str]]]] = {
         WORK: defaultdict(lambda: defaultdict(set)),
         RESULTS: defaultdict(lambda: defaultdict(set)),
@@ -75,10 +70,14 @@ def mismatches(
     for row in rows:
         if row["status"] != "ok":
             continue
-        key = (str(row.get("run_id") or ""), row["workload"], params_of(row))
+        # a curve's rows (``param_round``, ...) are their cell's: one mismatch per cell, not per point
+        cell = tuple((name, value) for name, value in params_of(row) if name not in SERIES_PARAMS)
+        key = (str(row.get("run_id") or ""), row["workload"], cell)
         for column in (WORK, RESULTS):
             value = row.get(column)
-            if value is None or value == "" or (column == RESULTS and row["backend"] not in digesting):
+            if value is None or value == "":
+                continue
+            if column == RESULTS and digest_backends is not None and row["backend"] not in digest_backends:
                 continue
             seen[column][key][row["backend"]].add(str(value))
     found = []

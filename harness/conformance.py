@@ -22,7 +22,9 @@ workers of their own:
   carry the cell's; or the kit's process group where it leads one), detached ones included, not
   only descendants; the kit kills what a backend left;
 - ``describe()`` reports the settings the harness records (``threads``);
-- every smoke workload the backend runs ends with the same result digest as on ``sequential``.
+- every smoke workload the backend runs does the same work (env, agent and gradient steps, as the
+  workers counted them) and ends with the same result digest as on ``sequential`` (the digests
+  cover what the seeds and the worker order decide: observations, rewards, actions, weights).
 
 A backend whose operations do not include an operation a check needs (``call_all``) skips that
 check; a backend that cannot run here (a missing package, another interpreter) skips them all.

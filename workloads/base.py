@@ -27,12 +27,15 @@ class BadOption(ValueError):
 class Measurement:
     """One repeat of one cell: metric -> (value, unit), plus the work done for the equal-work check.
 
-    ``work`` is per round (bytes moved, env steps, ...), so backends may measure different numbers
-    of rounds yet must agree on it exactly.
+    ``work`` is what the cell did, counted where it was done and never computed from the parameters
+    (env steps from the workers' summaries, agent steps from the agents' own counts, gradient steps
+    from the learner's): per round (``work_per_round``) where backends may measure different numbers
+    of rounds, else for the whole cell; backends at one point must agree on it exactly. Several kinds
+    of work are one value (``work_of``).
     """
 
     metrics: dict[str, tuple[float, str]] = field(default_factory=dict)
-    work: int | None = None
+    work: int | str | None = None
     rounds: int = 0
     warmup: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -46,6 +49,21 @@ class Measurement:
 
     def add_point(self, at: dict[str, Any], metric: str, value: float, unit: str) -> None:
         self.series.append((at, metric, float(value), unit))
+
+
+def work_per_round(total: int, rounds: int) -> int | str:
+    """``total`` units of work done over ``rounds`` rounds, per round: an int where it divides evenly,
+    else the exact fraction ``"total/rounds"``, so that no rounding makes unequal work look equal."""
+    if rounds <= 0:
+        raise ValueError(f"work per round over {rounds} rounds")
+    whole, rest = divmod(total, rounds)
+    return whole if rest == 0 else f"{total}/{rounds}"
+
+
+def work_of(**kinds: int | str) -> str:
+    """Several kinds of work as one ``work`` value, ``"env_steps=200 grad_steps=1"``: one column holds
+    it, and two cells did equal work exactly when these strings are equal."""
+    return " ".join(f"{kind}={count}" for kind, count in kinds.items())
 
 
 class MeasurementFailed(Exception):

@@ -23,7 +23,8 @@ HOSTS = (2, 3)
 LINKS_MBIT = (None, 1000)
 """Unlimited (the veth pair's speed: several Gbit/s here) and 1 Gbit/s."""
 RESULT_BYTES = 16
-"""A sampling worker's summary is two 8-byte numbers (steps, reward sum)."""
+"""A sampling worker's summary is two 8-byte numbers (steps, reward sum); in the warm-up rounds, which
+the wire window counts too, a 32-bit observation fingerprint rides along (the result digest's)."""
 
 
 def on_hosts(points: list[Params], profile: str) -> list[Params]:

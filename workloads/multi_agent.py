@@ -7,7 +7,9 @@ own inference (measured inside the worker). ``compute_ms`` is the critical path 
 plus the slowest agent, what an ideal parallel runtime with free messages would take -- and
 ``comm_ms`` is the rest: messaging, scheduling and any parallelism the backend could not use.
 Cumulative totals are recorded every E episodes, which is the paper's "communication overhead vs
-episodes" figure. The actions of a fixed prefix of steps are digested and compared across backends.
+episodes" figure. The actions of a fixed prefix of steps are digested and compared across backends;
+the agent steps are counted by the agents themselves (each counts its inferences, read after the
+measured steps) and compared as the cell's work.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 from backends.base import Backend, WorkerFactory
 
 from . import qnet
-from .base import Measurement, Params, Workload
+from .base import Measurement, Params, Workload, work_per_round
 from .ma_envs import BATTLE_MAP_SIZES, make_multi_agent_env
 
 SEED = 2024
@@ -49,12 +51,18 @@ class AgentPolicy:
         self.index = index
         weights = qnet.init_params(obs_dim, n_actions, HIDDEN, SEED + index)
         self.params = {name: array.astype(np.float32) for name, array in weights.items()}
+        self.acted = 0
 
     def act(self, joint_obs: np.ndarray) -> tuple[int, float]:
         """(action, seconds of inference) -- the time lets the harness split compute from communication."""
         started = time.perf_counter()
         action = int(np.argmax(qnet.q_values(self.params, joint_obs[self.index])))
+        self.acted += 1
         return action, time.perf_counter() - started
+
+    def agent_steps(self, _: object = None) -> int:
+        """How many times this agent has acted: its share of the cell's work, counted where it is done."""
+        return self.acted
 
 
 def _policy(obs_dim: int, n_actions: int, index: int) -> AgentPolicy:
@@ -107,10 +115,11 @@ class MultiAgent(Workload):
         obs = env.reset()
         for _ in range(warmup):
             obs, _, _ = env.step(_actions(backend.call_all("act", obs), n, digest))
+        warmup_agent_steps = sum(backend.call_all("agent_steps"))  # untimed, as the count at the end
         # The env keeps its episode going; checkpoints count episodes that end inside the window.
         total = env_s = compute_s = 0.0
         episodes = 0
-        m = Measurement(work=n, rounds=steps, warmup=warmup)
+        m = Measurement(rounds=steps, warmup=warmup)
         for step in range(steps):
             started = time.perf_counter()
             replies = backend.call_all("act", obs)
@@ -127,7 +136,9 @@ class MultiAgent(Workload):
                     m.add_point(at, "cumulative_s", total, "s")
                     m.add_point(at, "cumulative_comm_s", total - compute_s, "s")
                     m.add_point(at, "cumulative_compute_s", compute_s, "s")
-        m.add("agent_steps_per_s", n * steps / total, "agent-steps/s")
+        agent_steps = sum(backend.call_all("agent_steps"))
+        m.work = work_per_round(agent_steps, warmup + steps)
+        m.add("agent_steps_per_s", (agent_steps - warmup_agent_steps) / total, "agent-steps/s")
         m.add("step_ms", total / steps * 1e3, "ms")
         m.add("comm_ms", (total - compute_s) / steps * 1e3, "ms")
         m.add("compute_ms", compute_s / steps * 1e3, "ms")

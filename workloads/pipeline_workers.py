@@ -64,9 +64,10 @@ class RoundReport:
     """Wall time of the round's rollout phase (first rollout's start to last one's end)."""
     weights_digest: str = ""
     env_steps: int = 0
-    """Env steps collected up to the minibatch this report trained on (its episodes are these)."""
+    """Env steps collected up to the minibatch this report trained on (its episodes are these), as
+    the replay counted the transitions it stored."""
     grad_steps: int = 0
-    """Gradient steps the learner has taken since the start."""
+    """Gradient steps the learner has taken since the start, as it counted them."""
     learn_s: float = 0.0
     """The learner's own time for this update."""
     finite: bool = True
@@ -251,6 +252,8 @@ class Learner:
             episode_returns=minibatch.episode_returns,
             rollout_s=minibatch.span[1] - minibatch.span[0],
             weights_digest=qnet.params_digest(self.params),
+            env_steps=minibatch.env_steps,
+            grad_steps=self.updates,
         )
         report.compute_s = minibatch.compute_s + time.perf_counter() - started
         return self.params, report

@@ -2,9 +2,13 @@
 
 N workers each own one environment; a round steps every environment K times with random actions and
 gathers (steps, reward) from each. K = 1 is the paper's synchronous setting, where communication
-dominates; a larger K batches work per message. The env steps per round are the cell's work, checked
-equal across backends, and a digest of the reward sums of a fixed prefix of rounds is checked
-identical across the worker-group backends (same seeds, same actions, same rewards).
+dominates; a larger K batches work per message. The env steps the workers report they did, per round,
+are the cell's work, checked equal across backends. The result digest covers what varies with the
+seeds and the worker order: the fingerprint of every observation each env saw in the warm-up rounds
+(untimed: they call ``step_observed``) and the reward sums of the warm-up and the first measured
+rounds, in worker order; every backend, the vector references included, must get the same one (same
+seeds, same actions, same observations and rewards). Reward sums alone were a constant at smoke sizes
+(CartPole pays 1 every step, Pong 0 for its first hundreds).
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ import hashlib
 import time
 from typing import ClassVar
 
-from backends.base import Backend, WorkerFactory
+from backends.base import STEP, STEP_OBSERVED, Backend, WorkerFactory
 
-from .base import Measurement, Params, Workload
+from .base import Measurement, Params, Workload, work_per_round
 from .envs import env_factory
 
 GYM_ENVS = ("CartPole-v1", "Blackjack-v1", "Pendulum-v1")
@@ -86,20 +90,24 @@ class _Sampling(Workload):
         k, n = int(params["steps_per_round"]), int(params["n_envs"])
         warmup, min_rounds, max_rounds, min_seconds = self.rounds[profile]
         digest = hashlib.sha1()
+        warmup_steps = timed_steps = 0
         for _ in range(warmup):
-            _digest_round(digest, _checked(backend.step_environments(k), n, k))
+            results = _checked(backend.step_environments(k, STEP_OBSERVED), n, 3)
+            _digest_round(digest, results)
+            warmup_steps += sum(done for done, *_ in results)
         rounds = 0
         elapsed = 0.0
         while rounds < min_rounds or (elapsed < min_seconds and rounds < max_rounds):
             started = time.perf_counter()
-            results = backend.step_environments(k)
+            results = backend.step_environments(k, STEP)
             elapsed += time.perf_counter() - started
-            _checked(results, n, k)
+            timed_steps += sum(done for done, _ in _checked(results, n, 2))
             if rounds < min_rounds:
                 _digest_round(digest, results)
             rounds += 1
-        m = Measurement(work=n * k, rounds=rounds, warmup=warmup)
-        steps_per_s = n * k * rounds / elapsed
+        work = work_per_round(warmup_steps + timed_steps, warmup + rounds)
+        m = Measurement(work=work, rounds=rounds, warmup=warmup)
+        steps_per_s = timed_steps / elapsed
         m.add("steps_per_s", steps_per_s, "steps/s")
         m.add("round_ms", elapsed / rounds * 1e3, "ms")
         if self.suite == "atari":
@@ -108,14 +116,17 @@ class _Sampling(Workload):
         return m
 
 
-def _checked(results: list[tuple[int, float]], n: int, k: int) -> list[tuple[int, float]]:
-    if len(results) != n or any(steps != k for steps, _ in results):
-        raise RuntimeError(f"expected {n} workers x {k} steps, got {[s for s, _ in results]}")
+def _checked(results: list[tuple], n: int, size: int) -> list[tuple]:
+    """The round's summaries, one per env of ``size`` fields each; how many steps each did is not
+    judged here: it is the work that the equal-work check compares across backends."""
+    if len(results) != n or any(len(result) != size for result in results):
+        raise RuntimeError(f"expected {n} summaries of {size} fields, got {results!r:.200}")
     return results
 
 
-def _digest_round(digest: hashlib._Hash, results: list[tuple[int, float]]) -> None:
-    digest.update(repr([round(reward, 9) for _, reward in results]).encode())
+def _digest_round(digest: hashlib._Hash, results: list[tuple]) -> None:
+    """A round's reward sums (and fingerprints, where observed), in worker order."""
+    digest.update(repr([(round(reward, 9), *rest) for _, reward, *rest in results]).encode())
 
 
 class GymSampling(_Sampling):

@@ -4,7 +4,8 @@ N rollout workers each collect 100 steps per round with the current weights, a b
 (5000 transitions) stores them in worker order and samples a minibatch with a seeded generator, the
 learner does one Adam step of Q-learning and its weights go back to the rollouts. Every backend runs
 exactly this graph (``Backend.start_pipeline``), so with the same seed every backend must end with
-bit-identical weights: their digest is the cell's ``result_digest``, compared across backends.
+bit-identical weights: their digest is the cell's ``result_digest``, compared across backends, and
+the env steps the replay stored and the gradient steps the learner took, per round, are its work.
 ``rollout_ms`` is the wall time of the rollout phase alone (first rollout's start to the last one's
 end), the part that parallel workers, or threads without the GIL, can shorten.
 """
@@ -19,7 +20,7 @@ from typing import ClassVar
 from backends.base import Backend, PipelineSpec
 
 from . import pipeline_workers as pw
-from .base import Measurement, Params, Workload
+from .base import Measurement, Params, Workload, work_of, work_per_round
 
 SEED = 2024
 ENVS = ("Blackjack-v1", "CartPole-v1")
@@ -107,7 +108,15 @@ class Training(Workload):
             compute += report.compute_s
             rollout += report.rollout_s
             reports.append(report)
-        m = Measurement(work=int(params["workers"]) * pw.STEPS_PER_ROUND, rounds=rounds, warmup=warmup)
+        done = reports[-1]  # what the replay stored and the learner did over all warmup + rounds rounds
+        m = Measurement(
+            work=work_of(
+                env_steps=work_per_round(done.env_steps, warmup + rounds),
+                grad_steps=work_per_round(done.grad_steps, warmup + rounds),
+            ),
+            rounds=rounds,
+            warmup=warmup,
+        )
         m.add("time_to_rounds_s", elapsed, "s")
         m.add("round_ms", elapsed / rounds * 1e3, "ms")
         m.add("compute_ms", compute / rounds * 1e3, "ms")

@@ -32,7 +32,7 @@ from typing import ClassVar
 from backends.base import PIPELINE_VARIANTS, Backend, PipelineSpec
 
 from . import recipes
-from .base import BadOption, Measurement, MeasurementFailed, Params, Workload
+from .base import BadOption, Measurement, MeasurementFailed, Params, Workload, work_of
 from .pipeline_workers import RoundReport
 
 POINTS = {
@@ -122,7 +122,7 @@ class TrainingReturn(Workload):
     def measure(self, backend: Backend, params: Params, profile: str) -> Measurement:
         recipe = self.recipe(params, profile)
         window: collections.deque[float] = collections.deque(maxlen=recipe.window)
-        m = Measurement(work=recipe.env_steps_per_round)
+        m = Measurement()
         missed = (
             f"did not reach a mean return of {recipe.target:g} over the last {recipe.window} episodes "
             f"within {recipe.max_env_steps} env steps"
@@ -165,6 +165,8 @@ class TrainingReturn(Workload):
                 m.add("rollout_ms", rollout / number * 1e3, "ms")
                 m.add("learn_ms", learn / number * 1e3, "ms")
                 m.extra["result_digest"] = report.weights_digest
+                # the whole run's, as the replay and the learner counted them: its length is its result
+                m.work = work_of(env_steps=report.env_steps, grad_steps=report.grad_steps)
                 return m
         shown = f"{best:.1f}" if math.isfinite(best) else "none"
         done = m.rounds * recipe.env_steps_per_round

@@ -13,7 +13,7 @@ import threading
 from multiprocessing import shared_memory
 from typing import Any
 
-from backends.base import Backend, WorkerFactory, WorkerFailed
+from backends.base import STEP, Backend, WorkerFactory, WorkerFailed
 from backends.sequential import SequentialBackend
 
 
@@ -116,3 +116,25 @@ class SegmentLeakingBackend(SequentialBackend):
         if segment is not None:
             segment.close()
         super().shutdown()
+
+
+class ReversedEnvironmentsBackend(SequentialBackend):
+    """The plain loop whose ``step_environments`` returns the environments' summaries in reverse
+    worker order (``call_all`` keeps the order): only a digest that covers what differs between the
+    workers can tell."""
+
+    name = "reversed-environments"
+    description = "returns environment summaries in reverse worker order (broken on purpose)"
+
+    def step_environments(self, steps: int, method: str = STEP) -> list[Any]:
+        return super().step_environments(steps, method)[::-1]
+
+
+class ExtraStepBackend(SequentialBackend):
+    """The plain loop that steps every environment once more per round than it was asked to."""
+
+    name = "extra-step"
+    description = "steps each environment one step more per round (broken on purpose)"
+
+    def step_environments(self, steps: int, method: str = STEP) -> list[Any]:
+        return super().step_environments(steps + 1, method)

@@ -3,7 +3,7 @@ parameter point; ``run``, ``check`` and ``report`` all ask it."""
 
 from __future__ import annotations
 
-from harness.checks import RESULTS, WORK, mismatches, same_worker_code
+from harness.checks import RESULTS, WORK, mismatches
 from tests.harness.sample_rows import row
 
 
@@ -38,12 +38,15 @@ def test_repeats_of_one_backend_that_disagree_split_its_every_pair():
     assert not found.splits("ray", "ray")
 
 
-def test_digests_are_compared_only_among_backends_that_run_the_same_worker_code():
+def test_digests_are_compared_among_the_backends_asked_by_default_all_of_them():
     rows = _cells(ray={"result_digest": "a"}, reactor={"result_digest": "a"}, other={"result_digest": "b"})
     assert mismatches(rows, {"ray", "reactor"}) == []
     (found,) = mismatches(rows, {"ray", "reactor", "other"})
     assert found.column == RESULTS and found.message.startswith("different results at collectives[")
-    assert {"sequential", "reactor", "ray"} <= same_worker_code()
+    # a vector reference seeds and steps the workers' environments exactly: it is a peer, not exempt
+    vector = _cells(sequential={"result_digest": "a"}, **{"ale-vector": {"result_digest": "b"}})
+    (found,) = mismatches(vector)
+    assert found.column == RESULTS and found.involves("ale-vector")
 
 
 def test_runs_and_points_are_compared_apart():

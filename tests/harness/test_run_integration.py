@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import uuid
 from pathlib import Path
 
 import pytest
 
+from backends.sequential import SequentialBackend
 from harness import interpreters
 from harness.leftover_watch import Watch
-from harness.registry import BACKENDS
+from harness.registry import BACKENDS, WORKLOADS
 from harness.results import BASE_COLUMNS, METADATA_COLUMNS, PARAM_COLUMNS, read_rows
 from tests.conftest import tagged, tagged_processes
+from workloads import training
 from workloads.sampling import PAPER_ONLY_BACKENDS
 
 pytestmark = pytest.mark.slow
@@ -38,15 +41,19 @@ def test_smoke_suite_end_to_end(cli, tmp_path: Path):
     rows = [r for r in all_rows if BACKENDS[r["backend"]].interpreter is None]
     assert {r["status"] for r in rows} == {"ok"}
     groups = ("sequential", "reactor", "reactor-fed", "ray", "ray-compiled", "xronos", "pykka", "dask")
-    for workload in ("gym", "atari"):
+    references = {"gym": {"gym-sync-vector"}, "atari": {"ale-vector"}}
+    expected_work = {"gym": "2", "atari": "2", "multi-agent": "2", "training": "env_steps=200 grad_steps=1"}
+    for workload, work in expected_work.items():
         digests = {r["backend"]: r["result_digest"] for r in rows if r["workload"] == workload}
-        assert len({digests[b] for b in groups}) == 1 and digests["reactor"] != "", digests
-        works = {r["work"] for r in rows if r["workload"] == workload}
-        assert works == {"2"}  # 2 envs x 1 step per round on every backend, vector ones included
-    for workload in ("multi-agent", "training"):
-        digests = {r["backend"]: r["result_digest"] for r in rows if r["workload"] == workload}
-        assert set(digests) == set(groups)
-        assert len(set(digests.values())) == 1 and "" not in digests.values(), digests
+        # every backend, the vector references included, saw the same observations and rewards (or
+        # took the same actions, or ended with the same weights): one digest, and not a constant --
+        # the same point with the workers in the other order gives another
+        assert set(digests) == set(groups) | references.get(workload, set()), digests
+        assert len(set(digests.values())) == 1, digests
+        assert digests["sequential"] not in ("", _reversed_digest(workload)), digests
+        # what the workers counted: 2 envs x 1 step, 2 agents x 1 step, 2 rollouts x 100 steps and
+        # one gradient step per round
+        assert {r["work"] for r in rows if r["workload"] == workload} == {work}
     training = [r for r in rows if r["workload"] == "training"]
     curve = {(r["backend"], r["param_round"]) for r in training if r["metric"] == "loss"}
     assert curve == {(b, str(n)) for b in groups for n in range(1, 5)}
@@ -58,6 +65,13 @@ def test_smoke_suite_end_to_end(cli, tmp_path: Path):
             if r["metric"] == "rounds_to_return"
         }
         assert {b for b, _, _ in arrivals} == set(groups) and len({(d, v) for _, d, v in arrivals}) == 1
+        steps = {(r["metric"], r["value"]) for r in learned if r["metric"].endswith("_steps_to_return")}
+        assert len(steps) == 2, steps  # one value each on every backend, and the work says so:
+        done = dict(steps)
+        work = f"env_steps={int(float(done['env_steps_to_return']))} "
+        assert {r["work"] for r in learned} == {
+            f"{work}grad_steps={int(float(done['grad_steps_to_return']))}"
+        }
     polling = {r["idle_cpu_util"] != "" for r in rows if r["backend"] == "ray-compiled"}
     assert polling == {True} and {r["idle_cpu_util"] for r in rows if r["backend"] == "ray"} == {""}
     assert {r["param_episode"] for r in rows if r["metric"] == "cumulative_s"} == {"1", "2"}
@@ -75,6 +89,25 @@ def test_smoke_suite_end_to_end(cli, tmp_path: Path):
         assert row["python_version"] and row["cpu_count"] and row["git_commit"] is not None
     assert tagged_processes(tag) == []
     assert watch.left() == []  # what the run's processes held in /dev/shm (ray-compiled's semaphores too)
+
+
+def _reversed_digest(workload_name: str) -> str:
+    """The digest of the workload's smoke point on ``sequential`` with its workers built in reverse
+    order: what a backend that returned results in the wrong order would record."""
+    workload = WORKLOADS[workload_name]
+    (params,) = workload.grid("smoke")
+    backend = SequentialBackend()
+    try:
+        if workload_name == "training":
+            spec = training.pipeline_spec(params["env_id"], int(params["workers"]), int(params["minibatch"]))
+            n = spec.n_rollouts
+            backend.start_pipeline(dataclasses.replace(spec, rollout=lambda i: spec.rollout(n - 1 - i)))
+        else:
+            factory, n = workload.factory(params), workload.n_workers(params)
+            backend.start(lambda i: factory(n - 1 - i), n)
+        return workload.measure(backend, params, "smoke").extra["result_digest"]
+    finally:
+        backend.shutdown()
 
 
 def test_resume_runs_only_missing_cells(cli, tmp_path: Path):

@@ -19,6 +19,12 @@ the variables below decide what it changes in that process. Nothing happens when
 - ``HARNESS_FAULT_RESULTS_STALL``: ``CELL:ROW``, the harness stalls while it writes the CELL-th cell's
   rows to its results file, as it turns that cell's ROW-th row into text, after creating the file
   ``HARNESS_FAULT_RESULTS_STALL_MARK``: a test that waits for the file kills it inside that write
+- ``HARNESS_FAULT_REACTOR_EXTRA_WORK``: in a process where the ``reactor`` backend starts, its workers do
+  one unit of work more than asked, and say so: an env worker steps once more per round, an agent
+  acts twice per call, a rollout collects one step more per round
+- ``HARNESS_FAULT_REACTOR_REVERSED``: in a process where the ``reactor`` backend starts, its results
+  come back in reverse worker order (``call_all``), and its replay stores the rollouts' batches in
+  reverse order: the same work, other results
 """
 
 from __future__ import annotations
@@ -161,6 +167,78 @@ def _stall_results_write(where: str, mark: str) -> None:
     results._cell_text = stalling_cell_text
 
 
+def _extra_work() -> None:
+    """Patches the worker classes of this process (called when its reactor backend starts)."""
+    from workloads import envs, multi_agent, pipeline_workers
+
+    run = envs.EnvWorker._run
+
+    @functools.wraps(run)
+    def one_more_step(self, steps, observe):
+        return run(self, steps + 1, observe)
+
+    act = multi_agent.AgentPolicy.act
+
+    @functools.wraps(act)
+    def act_twice(self, joint_obs):
+        act(self, joint_obs)
+        return act(self, joint_obs)
+
+    build_rollout = pipeline_workers.RolloutWorker.__init__
+
+    @functools.wraps(build_rollout)
+    def collect_one_more(self, *args, **kwargs):
+        build_rollout(self, *args, **kwargs)
+        self.steps += 1
+
+    envs.EnvWorker._run = one_more_step
+    multi_agent.AgentPolicy.act = act_twice
+    pipeline_workers.RolloutWorker.__init__ = collect_one_more
+
+
+def _reversed() -> None:
+    """Patches this process's reactor backend and replay buffer (called when its reactor backend starts)."""
+    from backends import reactor_backend
+    from workloads import pipeline_workers
+
+    call_all = reactor_backend.ReactorBackend.call_all
+
+    @functools.wraps(call_all)
+    def in_reverse(self, method, arg=None):
+        return call_all(self, method, arg)[::-1]
+
+    store_and_sample = pipeline_workers.ReplayBuffer.store_and_sample
+
+    @functools.wraps(store_and_sample)
+    def store_in_reverse(self, batches):
+        return store_and_sample(self, batches[::-1])
+
+    reactor_backend.ReactorBackend.call_all = in_reverse
+    pipeline_workers.ReplayBuffer.store_and_sample = store_in_reverse
+
+
+def _when_the_reactor_starts(patch) -> None:
+    """Runs ``patch`` once, when a reactor backend of this process starts (a group or a pipeline), so
+    that only the reactor's cells are changed: every cell is a process of its own."""
+    from backends import reactor_backend
+
+    cls = reactor_backend.ReactorBackend
+    patched = []
+
+    def wrap(original):
+        @functools.wraps(original)
+        def start(self, *args, **kwargs):
+            if not patched:
+                patch()
+                patched.append(True)
+            return original(self, *args, **kwargs)
+
+        return start
+
+    cls.start = wrap(cls.start)
+    cls.start_pipeline = wrap(cls.start_pipeline)
+
+
 def _install() -> None:
     env = os.environ
     if env.get("HARNESS_FAULT_LOG"):
@@ -186,6 +264,10 @@ def _install() -> None:
         _nonfinite_metric(env["HARNESS_FAULT_NONFINITE_METRIC"])
     if env.get("HARNESS_FAULT_RESULTS_STALL"):
         _stall_results_write(env["HARNESS_FAULT_RESULTS_STALL"], env["HARNESS_FAULT_RESULTS_STALL_MARK"])
+    if env.get("HARNESS_FAULT_REACTOR_EXTRA_WORK"):
+        _when_the_reactor_starts(_extra_work)
+    if env.get("HARNESS_FAULT_REACTOR_REVERSED"):
+        _when_the_reactor_starts(_reversed)
 
 
 _install()
