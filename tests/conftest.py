@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -146,6 +147,16 @@ class UidWorker:
 
 def make_uid_worker(index: int) -> UidWorker:
     return UidWorker()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def interrupts_reach_the_processes_the_tests_start() -> None:
+    """A non-interactive shell starts a background job with SIGINT ignored, and every process it starts
+    inherits that (Python then installs no KeyboardInterrupt handler): run that way, the tests that
+    interrupt a run as Ctrl-C does would see the signal ignored. Handled here, SIGINT reaches the
+    processes the tests start with its usual disposition."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session", autouse=True)
