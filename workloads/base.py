@@ -13,10 +13,32 @@ from typing import Any, ClassVar
 from backends.base import Backend, WorkerFactory
 
 PROFILES = ("smoke", "quick", "paper")
-SERIES_PARAMS = ("round", "episode", "env_steps")
-"""Parameters that place a row on a curve inside a cell (``Measurement.series``), not a cell of its own."""
 
 Params = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A parameter a workload's rows may carry, as the column ``param_<name>``.
+
+    Declared, not discovered: the results file's columns come from the declarations of the workloads
+    a run plans, so a plugin's parameter is written like a built-in's, and a row carrying a parameter
+    nobody declared is refused instead of dropped. ``type`` is how a reader loads the column (an
+    ``int`` parameter comes back as an integer, not a float).
+    """
+
+    name: str
+    type: type = str
+    doc: str = ""
+
+
+SERIES_PARAMETERS = (
+    Parameter("round", int, "the round a curve point was taken after"),
+    Parameter("episode", int, "the episode count a curve point was taken at"),
+    Parameter("env_steps", int, "the env steps done when a curve point was taken"),
+)
+"""Parameters that place a row on a curve inside a cell (``Measurement.series``), not a cell of its own."""
+SERIES_PARAMS = tuple(p.name for p in SERIES_PARAMETERS)
 
 
 class BadOption(ValueError):
@@ -92,6 +114,9 @@ class Workload(abc.ABC):
     """Default repeats per profile (``--repeats`` overrides them for every workload)."""
     metrics: ClassVar[tuple[tuple[str, str], ...]]
     """(metric, unit) pairs every successful cell reports."""
+    parameters: ClassVar[tuple[Parameter, ...]] = ()
+    """Every parameter a row of this workload may carry: its grid's, its options' and its curves'
+    (``SERIES_PARAMETERS``). The harness writes exactly these columns and refuses any other."""
     options: ClassVar[tuple[str, ...]] = ()
     """Parameters a user may set on every point of the grid (``harness run --set NAME=VALUE``)."""
     in_all: ClassVar[bool] = True

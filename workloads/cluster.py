@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .base import Params, Workload
+from .base import Parameter, Params, Workload
 from .collectives import ACTOR_SWEEP_BYTES, KIB, MIB, ROUND_METRICS, SIZE_SWEEP_ACTORS, Collectives
 from .sampling import GymSampling
 from .training_return import TrainingReturn
@@ -40,6 +40,10 @@ class _OnHosts(Workload):
     in_all = False
     on_test_hosts = True
     floor_backends: ClassVar[tuple[str, ...]] = ("sequential",)
+    HOST_PARAMETERS = (
+        Parameter("hosts", int, "test hosts the workers are spread over"),
+        Parameter("link_mbit", int, "the links' rate limit in Mbit/s; blank for the veth pair's own"),
+    )
     repeats: ClassVar[dict[str, int]] = {"smoke": 1, "quick": 1, "paper": 3}
     """One quick repeat: a cell starts a cluster of H nodes (a Ray node costs about 5 s on 2 cores)."""
 
@@ -52,6 +56,7 @@ class _OnHosts(Workload):
 
 
 class ClusterCollectives(_OnHosts, Collectives):
+    parameters = (*Collectives.parameters, *_OnHosts.HOST_PARAMETERS)
     name = "cluster-collectives"
     description = "broadcast & gather (copy) to 16 workers on hosts 1..H-1, driver on host 0"
     metrics = ROUND_METRICS
@@ -73,6 +78,7 @@ class ClusterCollectives(_OnHosts, Collectives):
 
 
 class ClusterGym(_OnHosts, GymSampling):
+    parameters = (*GymSampling.parameters, *_OnHosts.HOST_PARAMETERS)
     name = "cluster-gym"
     also_in = ()
     description = "CartPole-v1, 15 envs on hosts 1..H-1, K=100 steps per round, driver on host 0"
@@ -87,6 +93,7 @@ class ClusterGym(_OnHosts, GymSampling):
 
 
 class ClusterTraining(_OnHosts, TrainingReturn):
+    parameters = (*TrainingReturn.parameters, *_OnHosts.HOST_PARAMETERS)
     name = "cluster-training"
     also_in = ()
     description = "training that learns (Double DQN, CartPole-v1): rollouts on hosts 1..H-1, learner on 0"

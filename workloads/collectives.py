@@ -26,7 +26,7 @@ import numpy as np
 
 from backends.base import Backend, WorkerFactory
 
-from .base import Measurement, Params, Workload
+from .base import Measurement, Parameter, Params, Workload
 
 KIB = 1024
 MIB = 1024 * 1024
@@ -85,6 +85,11 @@ OPERATION_METRICS = (("broadcast_ms", "ms"), ("gather_ms", "ms"))
 
 
 class Collectives(Workload):
+    parameters = (
+        Parameter("n_actors", int, "workers that receive the array and return it"),
+        Parameter("object_bytes", int, "size of the broadcast array"),
+        Parameter("variant", str, "copy: each worker copies the array; view: it returns it as it came"),
+    )
     name = "collectives"
     suite = "collectives"
     description = "one call per worker: an array goes to N workers, N results come back (copy: each its copy)"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from backends.base import Backend
 
-from .base import Measurement, Params, Workload
+from .base import Measurement, Parameter, Params, Workload
 
 GRIDS: dict[str, list[Params]] = {
     "smoke": [
@@ -64,6 +64,11 @@ def _median_metric(program: str) -> tuple[str, str, float]:
 
 
 class Micro(Workload):
+    parameters = (
+        Parameter("program", str, "the reactor program measured"),
+        Parameter("size", int, "the program's size (reactions, tags or members)"),
+        Parameter("workers", int, "the runtime's worker threads"),
+    )
     name = "micro"
     suite = "micro"
     description = "reactor runtime cost: chain of relays (us/reaction), bank round, numpy bank with W threads"

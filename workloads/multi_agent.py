@@ -24,7 +24,7 @@ import numpy as np
 from backends.base import Backend, WorkerFactory
 
 from . import qnet
-from .base import Measurement, Params, Workload, work_per_round
+from .base import Measurement, Parameter, Params, Workload, work_per_round
 from .ma_envs import BATTLE_MAP_SIZES, make_multi_agent_env
 
 SEED = 2024
@@ -70,6 +70,11 @@ def _policy(obs_dim: int, n_actions: int, index: int) -> AgentPolicy:
 
 
 class MultiAgent(Workload):
+    parameters = (
+        Parameter("env_id", str, "the multi-agent environment"),
+        Parameter("n_agents", int, "agents, one worker each"),
+        Parameter("episode", int, "the episode count a cumulative-time point was taken at"),
+    )
     name = "multi-agent"
     suite = "multi-agent"
     description = "one policy worker per agent; joint observation to all, actions gathered, env stepped"

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from backends.base import STEP, STEP_OBSERVED, Backend, WorkerFactory
 
-from .base import Measurement, Params, Workload, work_per_round
+from .base import Measurement, Parameter, Params, Workload, work_per_round
 from .envs import env_factory
 
 GYM_ENVS = ("CartPole-v1", "Blackjack-v1", "Pendulum-v1")
@@ -37,6 +37,12 @@ SEEDED_RESET_BACKENDS = ("ray",)
 
 
 class _Sampling(Workload):
+    parameters = (
+        Parameter("env_id", str, "the environment stepped"),
+        Parameter("n_envs", int, "environments, one per worker"),
+        Parameter("steps_per_round", int, "env steps each worker does per call (K)"),
+        Parameter("variant", str, "plain, or a variant of the sampling loop"),
+    )
     """Shared body of the Gym and Atari sampling workloads."""
 
     operations = frozenset({"call_all", "vector_env"})

@@ -20,7 +20,7 @@ from typing import ClassVar
 from backends.base import Backend, PipelineSpec
 
 from . import pipeline_workers as pw
-from .base import Measurement, Params, Workload, work_of, work_per_round
+from .base import Measurement, Parameter, Params, Workload, work_of, work_per_round
 
 SEED = 2024
 ENVS = ("Blackjack-v1", "CartPole-v1")
@@ -59,6 +59,12 @@ def pipeline_spec(env_id: str, n_rollouts: int, minibatch: int) -> PipelineSpec:
 
 
 class Training(Workload):
+    parameters = (
+        Parameter("env_id", str, "the environment the rollouts step"),
+        Parameter("workers", int, "rollout workers"),
+        Parameter("minibatch", int, "the learner's minibatch size"),
+        Parameter("round", int, "the round a loss or return point was taken after"),
+    )
     name = "training"
     suite = "training"
     description = "rollouts -> replay -> learner -> weights back (16 rollouts, 100 steps each per round)"

@@ -32,7 +32,16 @@ from typing import ClassVar
 from backends.base import PIPELINE_VARIANTS, Backend, PipelineSpec
 
 from . import recipes
-from .base import BadOption, Measurement, MeasurementFailed, Params, Workload, work_of
+from .base import (
+    SERIES_PARAMETERS,
+    BadOption,
+    Measurement,
+    MeasurementFailed,
+    Parameter,
+    Params,
+    Workload,
+    work_of,
+)
 from .pipeline_workers import RoundReport
 
 POINTS = {
@@ -79,6 +88,11 @@ class TrainingReturn(Workload):
     operations = frozenset({"pipeline"})
     repeats: ClassVar[dict[str, int]] = {"smoke": 1, "quick": 2, "paper": 3}
     options = ("variant", *recipes.OPTIONS)
+    parameters = (
+        Parameter("variant", str, "sync, or pipelined (the learner overlaps the next rollouts)"),
+        *(Parameter(name, kind, "a recipe field") for name, (kind, _, _) in recipes.OPTIONS.items()),
+        *(p for p in SERIES_PARAMETERS if p.name in ("round", "env_steps")),
+    )
     metrics = (
         ("time_to_return_s", "s"),
         ("rounds_to_return", "rounds"),
