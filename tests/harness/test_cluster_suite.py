@@ -30,8 +30,14 @@ pytestmark = [
 REMOTE_BACKENDS = ("reactor-fed", "ray", "dask")
 
 
-def _ours() -> list[str]:
-    return testhosts.leftover_namespaces()
+def _ours(pids: set[int] | None = None) -> list[str]:
+    """Test-host namespaces that exist now: those of the harness runs with these ``pids`` (a run's
+    pid is in its namespaces' names), or every run's. Another run beside this test (another
+    ``make test``) has hosts of its own at any moment: a test judges only its own run's."""
+    names = testhosts.leftover_namespaces()
+    if pids is None:
+        return names
+    return [n for n in names if (m := testhosts.NAME.match(n)) and int(m.group(1)) in pids]
 
 
 class _ListenWatch:
@@ -117,7 +123,7 @@ def test_every_multi_host_backend_runs_the_suite_on_two_hosts_and_leaves_nothing
             per_tag = 2 if cell.startswith("cluster-collectives") else 1  # broadcast and gather: 2 tags
             assert 0 < trips <= 2 * per_tag, (cell, trips)
     assert not watch.found
-    assert not _ours() and not tagged(tag) and held.left() == [], tagged_processes(tag)
+    assert not _ours(held.pids) and not tagged(tag) and held.left() == [], tagged_processes(tag)
 
 
 def test_an_error_inside_a_cell_on_test_hosts_is_recorded_and_leaves_nothing(tmp_path: Path):
@@ -132,7 +138,7 @@ def test_an_error_inside_a_cell_on_test_hosts_is_recorded_and_leaves_nothing(tmp
     errors = {r["workload"]: r["error"] for r in rows if r["status"] == "error"}
     assert "did not reach" in errors["cluster-training"]
     assert any(r["status"] == "ok" and r["workload"] == "cluster-collectives" for r in rows)
-    assert not _ours() and not tagged(tag) and held.left() == [], tagged_processes(tag)
+    assert not _ours(held.pids) and not tagged(tag) and held.left() == [], tagged_processes(tag)
 
 
 def test_kill_9_of_the_harness_on_test_hosts_is_swept_by_the_next_run(tmp_path: Path):
