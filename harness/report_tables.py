@@ -156,10 +156,53 @@ def median_tables(summaries: Sequence[CellSummary], cell: Callable[[str], str] =
     return tables
 
 
+def curve_end_tables(summaries: Sequence[CellSummary], cell: Callable[[str], str] = str) -> list[str]:
+    """One table per (workload, curve metric): each cell's curve at its last point (the last round or
+    episode it recorded), the median over repeats there, and which point that was."""
+    ends: dict[tuple[str, str], dict[tuple[Params, str], tuple[float, str, CellSummary]]] = defaultdict(dict)
+    for s in summaries:
+        series = [(k, v) for k, v in s.params if k in SERIES_PARAMS]
+        if not series:
+            continue
+        name, value = min(series, key=lambda kv: SERIES_PARAMS.index(kv[0]))
+        point = tuple((k, v) for k, v in s.params if k not in SERIES_PARAMS)
+        key = (point, s.backend)
+        seen = ends[(s.workload, s.metric)].get(key)
+        if seen is None or float(value) > seen[0]:
+            ends[(s.workload, s.metric)][key] = (float(value), f"{name}={value}", s)
+    tables = []
+    for (workload, metric), found in sorted(ends.items()):
+        backends = sorted({b for _, b in found})
+        points = sorted({p for p, _ in found}, key=_point_key)
+        lines = [_row(["point", *backends], cell), "|" + "---|" * (len(backends) + 1)]
+        for point in points:
+            texts = []
+            for backend in backends:
+                end = found.get((point, backend))
+                texts.append(f"{end[2].summary.median:.4g} ({end[1]})" if end else "")
+            lines.append(_row([_label(point) or "(one point)", *texts], cell))
+        unit = next(iter(found.values()))[2].unit
+        tables.append(
+            f"### {cell(workload)}: {cell(metric)} at the end of its curve ({cell(unit)})\n\n"
+            "Median over repeats at each cell's last curve point (in parentheses).\n\n"
+            + "\n".join(lines)
+            + "\n"
+        )
+    return tables
+
+
 def tables_section(summaries: Sequence[CellSummary], cell: Callable[[str], str] = str) -> str | None:
     """The report's section of every measured median, headline ratios first; None when empty.
     ``cell`` (the report's escaping) makes names and values from the CSVs safe in a Markdown table."""
-    parts = [t for t in (headline_table(summaries, cell), *median_tables(summaries, cell)) if t]
+    parts = [
+        t
+        for t in (
+            headline_table(summaries, cell),
+            *median_tables(summaries, cell),
+            *curve_end_tables(summaries, cell),
+        )
+        if t
+    ]
     if not parts:
         return None
     return "## All measured medians\n\n" + "\n".join(parts)

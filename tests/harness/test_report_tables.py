@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.aggregate import CellSummary
 from harness.report import table_cell
-from harness.report_tables import headline_table, median_tables, tables_section
+from harness.report_tables import curve_end_tables, headline_table, median_tables, tables_section
 from harness.stats import Summary
 
 HEADLINE = (("n_actors", "16"), ("object_bytes", "1024"), ("variant", "copy"))
@@ -54,3 +54,14 @@ def test_names_from_the_csv_are_escaped_and_points_sort_by_number() -> None:
     assert "re\\|actor" in text and "re|actor" not in text.replace("re\\|actor", "")
     assert text.index("n_actors=2 ") < text.index("n_actors=16 ")
     assert tables_section([]) is None
+
+
+def test_a_curve_is_tabled_at_its_last_point():
+    point = (("env_id", "synthetic"), ("n_agents", "4"))
+    summaries = [
+        cell("ray", value, (*point, ("episode", str(episode))), "cumulative_s", "multi-agent")
+        for episode, value in ((2, 1.0), (10, 5.0), (9, 4.5))
+    ]
+    (table,) = curve_end_tables(summaries)
+    assert "| env_id=synthetic n_agents=4 | 5 (episode=10) |" in table
+    assert median_tables(summaries) == []  # curve points are not a cell's summary
