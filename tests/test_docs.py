@@ -139,3 +139,30 @@ def test_a_broken_link_is_caught(tmp_path: Path):
         "[ok](there.md#a-heading-x) [gone](nowhere.md) [bad](there.md#nope) [web](https://x.org/y)\n"
     )
     assert broken_links(page) == ["nowhere.md: no such file", "there.md#nope: no heading with that anchor"]
+
+
+def report_commands() -> list[tuple[list[str], str]]:
+    """(input CSVs, output) of each line of the Makefile's ``reports`` target: the one list of the
+    committed reports."""
+    recipe = re.search(r"^reports:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), flags=re.M)
+    assert recipe, "the Makefile has no reports target"
+    commands = []
+    for line in recipe.group(1).splitlines():
+        words = line.split()
+        at = words.index("report")
+        commands.append((words[at + 1 : words.index("--out")], words[words.index("--out") + 1]))
+    return commands
+
+
+@pytest.mark.slow
+def test_the_committed_reports_are_what_report_writes_from_the_committed_csvs(tmp_path: Path):
+    """The documents cite these reports' tables: a report left stale by a change to the report code
+    (or a hand edit) fails here; `make reports` rewrites them."""
+    from harness.cli import main
+
+    commands = report_commands()
+    assert "results/REPORT.md" in [out for _, out in commands]
+    for index, (inputs, out) in enumerate(commands):
+        written = tmp_path / f"{index}.md"
+        assert main(["report", *(str(ROOT / p) for p in inputs), "--out", str(written)]) == 0
+        assert written.read_text() == (ROOT / out).read_text(), f"{out} is stale: run make reports"
