@@ -12,7 +12,7 @@ SUITE ?= all
 # empty: the suite's default (quick; the smoke suite runs smoke sizes only)
 PROFILE ?=
 
-.PHONY: bench test gate gate-baseline reference reference-cluster cluster plots lint venv clean freethreaded test-freethreaded
+.PHONY: bench test gate gate-baseline reference reference-cluster reports cluster plots lint venv clean freethreaded test-freethreaded
 
 venv: $(STAMP)
 
@@ -79,6 +79,15 @@ reference-cluster: $(STAMP)
 	mv results/reference/cluster/cluster-quick.csv.next results/reference/cluster/cluster-quick.csv
 	$(BIN)/python -m harness plot results/reference/cluster/cluster-quick.csv --out plots
 	$(BIN)/python -m harness report results/reference/cluster/cluster-quick.csv --out results/reference/cluster/REPORT.md
+
+# Every committed report, rewritten from the committed CSVs without measuring anything (after a change
+# to the report; tests/test_docs.py checks that each committed report is what these lines write).
+reports: $(STAMP)
+	$(BIN)/python -m harness report results/reference/all-quick.csv --out results/REPORT.md
+	$(BIN)/python -m harness report results/reference/cluster/cluster-quick.csv --out results/reference/cluster/REPORT.md
+	$(BIN)/python -m harness report results/reference/threads1/reactor-xronos-quick.csv --out results/reference/threads1/REPORT.md
+	$(BIN)/python -m harness report results/reference/freethreaded/gym-quick.csv results/reference/freethreaded/training-quick.csv --out results/reference/freethreaded/REPORT.md
+	$(BIN)/python -m harness report results/reference/freethreaded/threads1/gym-quick.csv results/reference/freethreaded/threads1/training-quick.csv --out results/reference/freethreaded/threads1/REPORT.md
 
 # Optional: free-threaded CPython 3.13t (from Debian's signed source) and its venv .venv-ft, for the
 # reactor-ft and xronos-ft backends. Built once; later calls only check it.

@@ -24,6 +24,7 @@ from .checks import Mismatch, mismatches, point_of
 from .paper import agent_steps_per_s
 from .paper import round_ms as paper_round_ms
 from .report_cluster import cluster_section
+from .report_tables import tables_section
 from .results import METADATA_COLUMNS
 from .stats import CONFIDENCE_INTERVAL, MIN_SAMPLES_FOR_CI, RANGE
 
@@ -463,6 +464,7 @@ def render_report(
     cluster = cluster_section(summaries)
     if cluster:
         parts.append(cluster)
+    parts += [t for t in [tables_section(summaries, table_cell)] if t]
     problems = problem_table(outcomes)
     if problems:
         parts += ["## Cells that did not end ok\n", problems]

@@ -10,7 +10,7 @@ The synthetic repeats are quiet: each reference backend has a repeat 15% slower 
 and the reactor one 40% slower (a hiccup that only the pessimistic end sees), so each range's
 optimistic end sits 13% below its median ratio. Only 2 of the 48 case-runs of the three calibration
 runs behind the baseline were as quiet (the others sat 13-80% below, and there the gate, which judges
-that optimistic end, lets most 1.5x slowdowns through: README, "CI and the performance gate").
+that optimistic end, lets most 1.5x slowdowns through: tests/README.md, "CI and the performance gate").
 """
 
 from __future__ import annotations

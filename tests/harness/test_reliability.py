@@ -235,7 +235,7 @@ def test_interrupted_run_keeps_finished_rows_and_resumes(tmp_path: Path, signum:
     assert [row for row in rows if row["status"] != "ok" and row["error"] != INTERRUPTED] == []
     assert len({row["run_id"] for row in rows}) == 1
     assert tagged_processes(tag) == []
-    # every cell of the plan is ok now: the resumed run must say so (README: 0 when every cell is ok)
+    # every cell of the plan is ok now: the resumed run must say so (harness/README.md: 0 when all are ok)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
 
 

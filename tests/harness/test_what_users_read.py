@@ -150,11 +150,11 @@ def test_figure_captions_name_their_error_bars(tmp_path: Path):
     assert caption == "Markers: medians of 2 repeat(s) per point; error bars: range (min-max) of the repeats."
 
 
-def test_the_readme_states_the_smoke_suites_measured_duration():
+def test_the_docs_state_the_smoke_suites_measured_duration():
     """It said "under a minute" while a run took two; what it says now must be the committed run's."""
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "workloads" / "README.md").read_text()
     claim = re.search(r"(\d+) cells in (\d+) s on 2 cores", readme)
-    assert claim, "the README no longer states the smoke suite's measured duration"
+    assert claim, "workloads/README.md no longer states the smoke suite's measured duration"
     rows = read_rows(next((ROOT / "results" / "reference" / "smoke").glob("*.csv")))
     walls = {(r["cell"], r["repeat"]): float(r["cell_wall_s"]) for r in rows}
     assert int(claim.group(1)) == len(walls) == len(build_plan("smoke", None, None, None))
