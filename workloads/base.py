@@ -140,8 +140,11 @@ class Workload(abc.ABC):
         """The (metric, unit) pairs a cell at ``params`` reports (rows of a failed cell use them)."""
         return self.metrics
 
-    def applies_to(self, params: Params, backend: str, profile: str) -> bool:
-        """Whether this point runs on that backend at all (e.g. a thread count on a 1-thread runtime)."""
+    def applies_to(self, params: Params, backend: type[Backend], profile: str) -> bool:
+        """Whether this point runs on that backend at all (e.g. a thread count on a 1-thread runtime).
+
+        ``backend`` is the class: a workload asks for its declared capabilities (``placement``,
+        ``single_threaded``, ...), never for its name, so a plugin backend is judged like a built-in."""
         return True
 
     def is_headline(self, params: Params) -> bool:
@@ -189,8 +192,9 @@ class Workload(abc.ABC):
         backend.start(self.factory(params), self.n_workers(params))
         return True
 
-    def peak_memory_bytes(self, params: Params, backend: str) -> int:
-        """Estimated peak memory of a cell, so the runner can skip one that would not fit."""
+    def peak_memory_bytes(self, params: Params, backend: type[Backend]) -> int:
+        """Estimated peak memory of a cell, so the runner can skip one that would not fit; from the
+        backend's declared capabilities (``placement``, ``worker_memory_bytes``), not its name."""
         return 0
 
     @abc.abstractmethod

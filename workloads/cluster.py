@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from backends.base import Backend
+
 from .base import Parameter, Params, Workload
 from .collectives import ACTOR_SWEEP_BYTES, KIB, MIB, ROUND_METRICS, SIZE_SWEEP_ACTORS, Collectives
 from .sampling import GymSampling
@@ -50,9 +52,9 @@ class _OnHosts(Workload):
     def is_headline(self, params: Params) -> bool:
         return True
 
-    def applies_to(self, params: Params, backend: str, profile: str) -> bool:
+    def applies_to(self, params: Params, backend: type[Backend], profile: str) -> bool:
         # the floor runs on host 0 alone: one link rate tells all
-        return backend not in self.floor_backends or not params.get("link_mbit")
+        return backend.name not in self.floor_backends or not params.get("link_mbit")
 
 
 class ClusterCollectives(_OnHosts, Collectives):

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from backends.base import Backend, WorkerFactory
+from backends.base import THREADS, Backend, WorkerFactory
 
 from .base import Measurement, Parameter, Params, Workload
 
@@ -134,11 +134,12 @@ class Collectives(Workload):
     def factory(self, params: Params) -> WorkerFactory:
         return functools.partial(make_worker, params["variant"])
 
-    def peak_memory_bytes(self, params: Params, backend: str) -> int:
+    def peak_memory_bytes(self, params: Params, backend: type[Backend]) -> int:
         size, n = int(params["object_bytes"]), int(params["n_actors"])
         held = n * size if params["variant"] == "copy" else 0
-        # Ray keeps a worker's copy, its result in the object store and the driver's view of it.
-        copies_per_worker = 3 if backend.startswith("ray") else 1
+        # Across processes a worker's copy, its result on its way back (Ray's object store, a pickled
+        # reply) and the driver's view of it are three copies; on threads the one copy is shared.
+        copies_per_worker = 1 if backend.placement == THREADS else 3
         return 2 * size + copies_per_worker * held + 256 * MIB
 
     def measure(self, backend: Backend, params: Params, profile: str) -> Measurement:

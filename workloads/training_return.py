@@ -43,6 +43,7 @@ from .base import (
     work_of,
 )
 from .pipeline_workers import RoundReport
+from .training import STAGE_BYTES
 
 POINTS = {
     "smoke": [{"env_id": "CartPole-v1", "workers": 4, "seed": 0, "target": 50.0}],
@@ -129,9 +130,9 @@ class TrainingReturn(Workload):
         backend.start_pipeline(pipeline_spec(recipes.recipe_for(params), params["variant"]))
         return True
 
-    def peak_memory_bytes(self, params: Params, backend: str) -> int:
-        per_process = 150 * 2**20 if backend.startswith("ray") else 20 * 2**20
-        return (int(params["workers"]) + 2) * per_process
+    def peak_memory_bytes(self, params: Params, backend: type[Backend]) -> int:
+        # every rollout worker, the replay and the learner: their state and the backend's overhead
+        return (int(params["workers"]) + 2) * (STAGE_BYTES + backend.worker_memory_bytes)
 
     def measure(self, backend: Backend, params: Params, profile: str) -> Measurement:
         recipe = self.recipe(params, profile)
