@@ -26,7 +26,7 @@ import numpy as np
 
 from backends.base import THREADS, Backend, WorkerFactory
 
-from .base import Measurement, Parameter, Params, Workload
+from .base import Measurement, Objective, Parameter, Params, Workload
 
 KIB = 1024
 MIB = 1024 * 1024
@@ -91,6 +91,11 @@ class Collectives(Workload):
         Parameter("variant", str, "copy: each worker copies the array; view: it returns it as it came"),
     )
     name = "collectives"
+    objectives = (Objective("round_ms"),)
+    gated = True
+    figure_module = "harness.figures.collectives"
+    report_module = "harness.report.collectives"
+    report_order = 10
     suite = "collectives"
     description = "one call per worker: an array goes to N workers, N results come back (copy: each its copy)"
     metrics = ROUND_METRICS + OPERATION_METRICS

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from backends.base import Backend
 
-from .base import Measurement, Parameter, Params, Workload
+from .base import Measurement, Objective, Parameter, Params, Workload
 
 GRIDS: dict[str, list[Params]] = {
     "smoke": [
@@ -64,6 +64,10 @@ class Micro(Workload):
         Parameter("workers", int, "the runtime's worker threads"),
     )
     name = "micro"
+    objectives = (Objective(PER_REACTION[0]), Objective(PER_ROUND[0]))
+    figure_module = "harness.figures.micro"
+    report_module = "harness.report.micro"
+    report_order = 15
     suite = "micro"
     description = "reactor runtime cost: chain of relays (us/reaction), bank round, numpy bank with W threads"
     operations = frozenset({"micro"})

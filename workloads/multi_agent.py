@@ -24,7 +24,7 @@ import numpy as np
 from backends.base import Backend, WorkerFactory
 
 from . import qnet
-from .base import Measurement, Parameter, Params, Workload, work_per_round
+from .base import Measurement, Objective, Parameter, Params, Workload, work_per_round
 from .ma_envs import BATTLE_MAP_SIZES, make_multi_agent_env
 
 SEED = 2024
@@ -78,6 +78,11 @@ class MultiAgent(Workload):
         Parameter("episode", int, "the episode count a cumulative-time point was taken at"),
     )
     name = "multi-agent"
+    objectives = (Objective("step_ms"), Objective("agent_steps_per_s", higher_is_better=True))
+    gated = True
+    figure_module = "harness.figures.multi_agent"
+    report_module = "harness.report.multi_agent"
+    report_order = 30
     suite = "multi-agent"
     description = "one policy worker per agent; joint observation to all, actions gathered, env stepped"
     repeats: ClassVar[dict[str, int]] = {"smoke": 1, "quick": 2, "paper": 5}

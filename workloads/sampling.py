@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from backends.base import STEP, STEP_OBSERVED, Backend, WorkerFactory
 
-from .base import Measurement, Parameter, Params, Workload, work_per_round
+from .base import Measurement, Objective, Parameter, Params, Workload, work_per_round
 from .envs import env_factory
 
 GYM_ENVS = ("CartPole-v1", "Blackjack-v1", "Pendulum-v1")
@@ -45,6 +45,10 @@ class _Sampling(Workload):
     """Shared body of the Gym and Atari sampling workloads."""
 
     operations = frozenset({"call_all", "vector_env"})
+    objectives = (Objective("steps_per_s", higher_is_better=True),)
+    gated = True
+    figure_module = "harness.figures.sampling"
+    report_module = "harness.report.sampling"
     repeats: ClassVar[dict[str, int]] = {"smoke": 1, "quick": 2, "paper": 10}
     """Two quick repeats: a Ray cell of 15 actors costs about 13 s, and `all` must stay under 20 min."""
     env_ids: ClassVar[tuple[str, ...]]
@@ -134,6 +138,7 @@ def _digest_round(digest: hashlib._Hash, results: list[tuple]) -> None:
 class GymSampling(_Sampling):
     name = "gym"
     suite = "gym"
+    report_order = 20
     description = "15 Gym envs (one per worker), K random steps per round; steps/s"
     metrics = (("steps_per_s", "steps/s"), ("round_ms", "ms"))
     env_ids = GYM_ENVS
@@ -148,6 +153,7 @@ class GymSampling(_Sampling):
 class AtariSampling(_Sampling):
     name = "atari"
     suite = "atari"
+    report_order = 21
     description = "15 Atari envs (ALE v5, bundled ROMs), K random steps per round; steps/s and frames/s"
     metrics = (("steps_per_s", "steps/s"), ("round_ms", "ms"), ("frames_per_s", "frames/s"))
     env_ids = ATARI_ENVS

@@ -20,7 +20,7 @@ from typing import ClassVar
 from backends.base import Backend, PipelineSpec
 
 from . import pipeline_workers as pw
-from .base import Measurement, Parameter, Params, Workload, work_of, work_per_round
+from .base import Measurement, Objective, Parameter, Params, Workload, work_of, work_per_round
 
 SEED = 2024
 ENVS = ("Blackjack-v1", "CartPole-v1")
@@ -69,6 +69,11 @@ class Training(Workload):
         Parameter("round", int, "the round a loss or return point was taken after"),
     )
     name = "training"
+    objectives = (Objective("round_ms"),)
+    gated = True
+    figure_module = "harness.figures.training"
+    report_module = "harness.report.training"
+    report_order = 40
     suite = "training"
     description = "rollouts -> replay -> learner -> weights back (16 rollouts, 100 steps each per round)"
     operations = frozenset({"pipeline"})

@@ -37,6 +37,7 @@ from .base import (
     BadOption,
     Measurement,
     MeasurementFailed,
+    Objective,
     Parameter,
     Params,
     Workload,
@@ -80,6 +81,11 @@ def pipeline_spec(recipe: recipes.Recipe, variant: str) -> PipelineSpec:
 
 class TrainingReturn(Workload):
     name = "training-return"
+    objectives = (Objective("time_to_return_s"), Objective("round_ms"))
+    gated = True
+    figure_module = "harness.figures.training"
+    report_module = "harness.report.training"
+    report_order = 41
     suite = "training-return"
     also_in = ("training",)
     description = (
