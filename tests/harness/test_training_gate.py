@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from harness import gate
-from workloads.base import Objective
 from tests.conftest import FAULT_HOOKS, run_cli
+from workloads.base import Objective
 
 
 def test_the_gate_gates_the_smoke_training_cases():
