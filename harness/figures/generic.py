@@ -42,8 +42,16 @@ def _panels(cells: list[CellSummary], others: tuple[str, ...]) -> list[tuple[tup
     return sorted({tuple((name, s.param(name)) for name in others) for s in cells})
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def figure_for(workload: Workload) -> Figure:
-    x, numeric, others = _axes_params(workload)
+    x, declared_numeric, others = _axes_params(workload)
     metric = workload.primary_metric
     objective = next((o for o in workload.objectives if o.metric == metric), None)
     better = ""
@@ -61,13 +69,15 @@ def figure_for(workload: Workload) -> Figure:
         for ax, combo in zip(axes if isinstance(axes, list) else [axes], combos, strict=True):
             chosen = [s for s in cells if all(s.param(k) == v for k, v in combo)]
             categories = sorted({s.param(x) for s in chosen})
+            # drawn as categories where a value is not a number: a blank one of rows without it
+            numeric = declared_numeric and all(_is_number(c) for c in categories)
             series: dict[str, list[tuple[float, CellSummary]]] = {}
             for s in chosen:
                 position = float(s.param(x)) if numeric else float(categories.index(s.param(x)))
                 series.setdefault(s.backend, []).append((position, s))
             plot_measured(ax, {b: sorted(points, key=lambda p: p[0]) for b, points in series.items()})
             if not numeric:
-                ax.set_xticks(range(len(categories)), categories, fontsize=8)
+                ax.set_xticks(range(len(categories)), [c or "(blank)" for c in categories], fontsize=8)
             fixed = " ".join(f"{k}={v}" for k, v in combo if v)
             ax.set(
                 xlabel=x,
