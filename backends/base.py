@@ -76,6 +76,11 @@ def write_secret(path: str | os.PathLike[str], text: str) -> None:
         file.write(text)
 
 
+THREADS, PROCESSES, HOSTS = "threads", "processes", "hosts"
+PLACEMENTS = (THREADS, PROCESSES, HOSTS)
+"""Where a backend's workers run (``Backend.placement``)."""
+
+
 PIPELINE_VARIANTS = ("sync", "pipelined")
 
 
@@ -223,6 +228,32 @@ class Backend(abc.ABC):
     interpreter: ClassVar[str | None] = None
     """None: cells run under the harness's own interpreter. Otherwise the name of another one the
     harness starts the cell with (``"free-threaded"``); ``availability`` is then asked in that process."""
+    placement: ClassVar[str] = THREADS
+    """Where its workers run (``PLACEMENTS``): ``threads`` of the driver's process (shared memory, no
+    serialization), ``processes`` of this machine (every argument and result crosses a process
+    boundary, so a payload is copied), or ``hosts`` (other machines). Workloads read it instead of
+    a backend's name: a memory estimate counts copies for every backend in processes alike."""
+    federated: ClassVar[bool] = False
+    """Its runtime spreads one group of workers over federates (processes of its own) coordinated by
+    a run-time infrastructure: a group must have at least one member per federate to mean anything."""
+    single_threaded: ClassVar[bool] = False
+    """Its runtime executes on one thread whatever ``--threads`` says: points that vary the runtime's
+    worker threads do not apply to it."""
+    process_per_worker: ClassVar[bool] = False
+    """Every worker is a process started for the cell (an actor process): starting N workers costs
+    seconds each on a small machine, so a workload may thin its quick grid for such a backend."""
+    paper_profile_only: ClassVar[bool] = False
+    """Too slow to start for the quick profile's time budget: measured in the ``paper`` profile only."""
+    worker_memory_bytes: ClassVar[int] = 0
+    """Memory each worker costs beyond the workload's own state (the interpreter of an actor process);
+    0 for workers that share the driver's process. Federates and other processes a backend starts
+    per cell rather than per worker are counted by ``own_processes_bytes`` instead."""
+    env_family: ClassVar[str | None] = None
+    """For a vector-environment reference backend, the family of environments it steps (``gym``,
+    ``atari``: the sampling workload's suite it is the reference of); None for a general backend."""
+    plot_style: ClassVar[tuple[str, str] | None] = None
+    """(matplotlib color, marker) of its series in the figures; None: one picked from a palette by its
+    name, the same in every figure and every run."""
 
     def __init__(self, options: BackendOptions | None = None):
         self.options = options or BackendOptions()

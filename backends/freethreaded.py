@@ -39,9 +39,11 @@ class _OnFreeThreaded:
 
 class ReactorFtBackend(_OnFreeThreaded, ReactorBackend):
     name = "reactor-ft"
+    plot_style = ("tab:pink", "d")
     description = "the in-house reactor runtime on free-threaded Python 3.13t (threads without the GIL)"
 
 
 class XronosFtBackend(_OnFreeThreaded, XronosBackend):
     name = "xronos-ft"
+    plot_style = ("lime", "<")
     description = "xronos 0.15 on free-threaded Python 3.13t (single-threaded runtime, no GIL)"

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .base import (
+    PROCESSES,
     Backend,
     BackendUnavailable,
     Host,
@@ -104,6 +105,11 @@ class _Host:
 class RayBackend(Backend):
     name = "ray"
     description = "Ray Core actors, one per worker (private local instance, loopback, no dashboard)"
+    plot_style = ("tab:blue", "o")
+    placement = PROCESSES
+    process_per_worker = True
+    worker_memory_bytes = 150 * 2**20
+    """An actor process: an interpreter with Ray's worker modules and the workload's imports."""
     operations = frozenset({"call_all", "pipeline"})
     cluster_option = "ray-address"
     cluster_variable = "RAY_ADDRESS"

@@ -62,6 +62,7 @@ class RayCompiledBackend(RayBackend):
     name = "ray-compiled"
     multi_host = False  # the cluster suite compares Ray Core, Dask and federated reactors
     description = "the ray backend's actors driven by a Ray Compiled Graph (shared-memory channels)"
+    plot_style = ("tab:cyan", "v")
     polls_when_idle = True
     headline_only_in_quick = True
 

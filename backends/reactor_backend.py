@@ -123,6 +123,7 @@ class _RoundClock(Reactor):
 class ReactorBackend(Backend):
     name = "reactor"
     description = "in-house reactor runtime: a bank of reactors, one logical tag per operation"
+    plot_style = ("tab:red", "D")
     operations = frozenset({"call_all", "micro", "pipeline"})
 
     def _environment(self) -> Environment:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import BackendOptions, OperationNotSupported
+from .base import PROCESSES, BackendOptions, OperationNotSupported
 from .reactor import Environment, Federation, bench
 from .reactor.distribution import Distribution
 from .reactor_backend import ReactorBackend
@@ -36,6 +36,9 @@ collectives cell run with ``--processes 16``, 629 MiB in all, 22 MiB of each uni
 class ReactorFedBackend(ReactorBackend):
     name = "reactor-fed"
     description = "in-house reactor runtime federated: worker banks over F processes (--processes), an RTI"
+    plot_style = ("darkred", "H")
+    placement = PROCESSES
+    federated = True
     operations = frozenset({"call_all", "micro", "pipeline"})
     multi_host = True
 

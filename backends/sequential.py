@@ -10,6 +10,8 @@ from .base import Backend, PipelineSpec, WorkerFactory, WorkerFailed
 class SequentialBackend(Backend):
     name = "sequential"
     description = "plain in-process Python loop over the workers (the no-framework limit)"
+    plot_style = ("tab:gray", "s")
+    single_threaded = True
     operations = frozenset({"call_all", "pipeline"})
 
     def start(self, factory: WorkerFactory, n_workers: int) -> None:

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .base import (
+    PROCESSES,
     STEP,
     STEP_OBSERVED,
     Backend,
@@ -95,6 +96,8 @@ class _VectorBackend(Backend):
 
 class GymSyncVector(_VectorBackend):
     name = "gym-sync-vector"
+    plot_style = ("tab:olive", "P")
+    env_family = "gym"
     description = "Gymnasium SyncVectorEnv: all envs stepped in a loop in the driver (reference)"
 
     def _build(self, factory: EnvironmentFactory, n: int) -> Any:
@@ -106,6 +109,13 @@ class GymSyncVector(_VectorBackend):
 
 class GymAsyncVector(_VectorBackend):
     name = "gym-async-vector"
+    plot_style = ("tab:brown", "X")
+    env_family = "gym"
+    placement = PROCESSES
+    process_per_worker = True
+    paper_profile_only = True
+    """A process per env: about 5k steps/s here and slow to start; SyncVectorEnv is the quick
+    profile's Gym reference, to keep the quick `all` under 20 minutes."""
     description = "Gymnasium AsyncVectorEnv: one process per env, shared-memory observations (reference)"
 
     def _build(self, factory: EnvironmentFactory, n: int) -> Any:
@@ -130,6 +140,8 @@ def ale_game(env_id: str) -> str:
 
 class AleVector(_VectorBackend):
     name = "ale-vector"
+    plot_style = ("tab:purple", "*")
+    env_family = "atari"
     description = "ale-py AtariVectorEnv: emulators stepped on C++ threads, raw 210x160x3 frames (reference)"
     requires = ("ale_py", "ale-py==0.12.*")
 

@@ -18,6 +18,8 @@ from .reactor.distribution import Distribution
 class XronosBackend(Backend):
     name = "xronos"
     description = "xronos 0.15 reactor runtime (C++ core, single-threaded): reactors, one tag per operation"
+    plot_style = ("tab:green", "^")
+    single_threaded = True
     operations = frozenset({"call_all", "micro", "pipeline"})
     headline_only_in_quick = True
 

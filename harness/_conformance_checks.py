@@ -366,7 +366,7 @@ def test_smoke_workloads_end_with_the_sequential_digest(
     workload_name, params = point
     workload = registry.WORKLOADS[workload_name]
     for cls in (backend_cls, registry.BACKENDS["sequential"]):
-        if not workload.operations & cls.operations or not workload.applies_to(params, cls.name, "smoke"):
+        if not workload.operations & cls.operations or not workload.applies_to(params, cls, "smoke"):
             pytest.skip(f"{cls.name} does not run {workload_name} at this point")
     params_json = json.dumps(params, sort_keys=True)
     reference = _sequential_result(workload_name, params_json)

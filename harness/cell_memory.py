@@ -21,5 +21,6 @@ def cell_memory_bytes(cell: Cell, processes: int, threads: int) -> int:
     # only the number of hosts matters here: they are made when the cell starts
     hosts = tuple(Host(f"host{i}", "") for i in range(on_hosts[0])) if on_hosts else ()
     options = BackendOptions(threads=threads, processes=processes, hosts=hosts)
-    own = registry.BACKENDS[cell.backend].own_processes_bytes(options, workload.largest_group(cell.params))
-    return workload.peak_memory_bytes(cell.params, cell.backend) + own
+    backend = registry.BACKENDS[cell.backend]
+    own = backend.own_processes_bytes(options, workload.largest_group(cell.params))
+    return workload.peak_memory_bytes(cell.params, backend) + own

@@ -33,14 +33,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out} is not a directory")
     if not args.out.exists() and not args.out.parent.is_dir():
         raise UsageError(f"--out: directory {args.out.parent} does not exist")
-    from . import plots  # matplotlib is slow to import; only plot needs it
+    from . import figures  # matplotlib is slow to import; only plot needs it
 
-    drawn = plots.render(summarize_rows(rows), load_paper())
+    drawn = figures.render(summarize_rows(rows), load_paper())
     if not drawn:
         raise UsageError("the CSVs hold no ok rows for any figure")
     targets = {args.out / f"{name}.png": png for name, png in drawn.items()}
     for target in targets:
-        check_replaceable(target, plots.is_figure, inputs, "python -m harness plot")
+        check_replaceable(target, figures.is_figure, inputs, "python -m harness plot")
     if not args.out.exists():
         try:
             args.out.mkdir()

@@ -21,8 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from workloads.base import SERIES_PARAMS
+from workloads.base import SERIES_PARAMS, Objective
 
+from . import registry
 from .aggregate import Params, params_of, point_name
 from .checks import mismatches
 from .errors import UsageError
@@ -31,15 +32,6 @@ from .results import is_failure
 from .stats import Summary, median, ratio_interval
 
 DEFAULT_TOLERANCE = 0.25
-GATED_METRICS: dict[str, tuple[str, bool]] = {
-    "collectives": ("round_ms", False),
-    "gym": ("steps_per_s", True),
-    "atari": ("steps_per_s", True),
-    "multi-agent": ("step_ms", False),
-    "training": ("round_ms", False),
-    "training-return": ("time_to_return_s", False),
-}
-"""workload -> (metric, whether it is a rate): rates are inverted so every ratio is a time ratio."""
 PAIRS = (
     ("reactor", "ray"),
     ("reactor", "sequential"),
@@ -52,6 +44,12 @@ CI_SUITE, CI_BACKENDS, CI_REPEATS = "smoke", ("sequential", "reactor", "ray"), 3
 """The cases CI gates: `make gate` runs exactly these (a test checks the Makefile says the same), and
 so do the ``pytest -m perf`` tests. Three repeats of the smoke sizes take about two minutes."""
 BASELINE_COLUMNS = ["case", "ratio", "low", "high", "tolerance", "status"]
+
+
+def gated_objectives() -> dict[str, Objective]:
+    """workload -> the objective the gate compares it on: the first of each workload that declares
+    itself ``gated`` (a rate is inverted, so that every ratio is a time ratio)."""
+    return {name: w.objectives[0] for name, w in registry.WORKLOADS.items() if w.gated and w.objectives}
 
 
 MISSING = "missing"
@@ -106,11 +104,12 @@ def measured_cases(rows: Iterable[dict[str, str]]) -> dict[str, Case]:
     times: dict[tuple[Params, str, str], list[float]] = defaultdict(list)
     failed: dict[tuple[Params, str, str], str] = {}
     absent: dict[tuple[Params, str, str], str] = {}
+    objectives = gated_objectives()
     for row in run:
-        gated = GATED_METRICS.get(row["workload"])
+        gated = objectives.get(row["workload"])
         if gated is None or not all(_blank(row.get(f"param_{name}")) for name in SERIES_PARAMS):
             continue
-        metric, is_rate = gated
+        metric, is_rate = gated.metric, gated.higher_is_better
         key = (params_of(row), row["workload"], row["backend"])
         if is_failure(row):
             failed[key] = f"{row['backend']} {row['status']}: {row['error']}"

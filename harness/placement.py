@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from workloads.base import SERIES_PARAMS
 
 from .aggregate import CellSummary
-from .gate import GATED_METRICS
+from .gate import gated_objectives
 
 THREADS_ACTOR, THREADS_REACTOR = "pykka", "reactor"
 PROCESSES_ACTOR, PROCESSES_REACTOR = "ray", "reactor-fed"
@@ -54,10 +54,11 @@ class Point:
 
 def points(summaries: list[CellSummary]) -> list[Point]:
     """Every point of a gated workload where all four cells of the 2x2 have a median."""
+    objectives = gated_objectives()
     found: dict[tuple, dict[str, CellSummary]] = {}
     for s in summaries:
-        gated = GATED_METRICS.get(s.workload)
-        if gated is None or s.metric != gated[0] or s.backend not in CELLS:
+        gated = objectives.get(s.workload)
+        if gated is None or s.metric != gated.metric or s.backend not in CELLS:
             continue
         if any(name in SERIES_PARAMS for name, _ in s.params):
             continue
@@ -66,7 +67,7 @@ def points(summaries: list[CellSummary]) -> list[Point]:
     for (workload, params), cells in sorted(found.items()):
         if set(cells) != set(CELLS) or any(c.summary.median <= 0 for c in cells.values()):
             continue
-        metric, is_rate = GATED_METRICS[workload]
+        metric, is_rate = objectives[workload].metric, objectives[workload].higher_is_better
         values = {b: cells[b].summary.median for b in CELLS}
         times = {b: (1.0 / v if is_rate else v) for b, v in values.items()}
         result.append(Point(workload, params, metric, cells[CELLS[0]].unit, times, values))

@@ -96,7 +96,8 @@ def build_plan(
             names = [
                 b
                 for b in eligible
-                if workload.applies_to(params, b, grid_profile)
+                if workload.applies_to(params, registry.BACKENDS[b], grid_profile)
+                and not (grid_profile != "paper" and registry.BACKENDS[b].paper_profile_only)
                 and not (
                     grid_profile == "quick"
                     and registry.BACKENDS[b].headline_only_in_quick

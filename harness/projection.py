@@ -48,7 +48,7 @@ class Basis:
 
     @property
     def label(self) -> str:
-        return point_label(dict(self.params))
+        return point_label(self.workload, dict(self.params))
 
     def round_ms_at(self, latency_ms: float, rate_gbit: float) -> float:
         """The projected round time (ms) at one-way latency ``latency_ms`` and rate ``rate_gbit``."""
@@ -57,13 +57,13 @@ class Basis:
         return self.round_ms + trips * 2.0 * latency_ms + wire_ms
 
 
-SHOWN_PARAMS = ("object_bytes", "n_actors", "env_id", "steps_per_round", "variant", "workers")
-"""The parameters that tell a cluster point from another (hosts and link rate are shown apart)."""
-
-
-def point_label(params: dict[str, str]) -> str:
-    """How the figures and the report name a point: ``object_bytes=1024 n_actors=16 ...``."""
-    return " ".join(f"{k}={params[k]}" for k in SHOWN_PARAMS if k in params)
+def point_label(workload: str, params: dict[str, str]) -> str:
+    """How the figures and the report name a point: ``object_bytes=1024 n_actors=16 ...``, the
+    parameters its workload declares to tell its points apart (``Workload.label_params``); every
+    parameter of a workload this installation does not know."""
+    known = registry.WORKLOADS.get(workload)
+    shown = known.label_params if known is not None else tuple(sorted(params))
+    return " ".join(f"{k}={params[k]}" for k in shown if k in params)
 
 
 def cell_medians(summaries: list[CellSummary]) -> dict[tuple, dict[str, float]]:

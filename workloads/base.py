@@ -32,6 +32,20 @@ class Parameter:
     doc: str = ""
 
 
+@dataclass(frozen=True)
+class Objective:
+    """A primary metric of a workload and which way is better.
+
+    The harness reads objectives instead of keeping a table per workload: the performance gate
+    compares the first objective of a ``gated`` workload (a rate's inverse, so every ratio is a time
+    ratio), and a workload without a figure or report section of its own gets generic ones drawn
+    from its first objective."""
+
+    metric: str
+    higher_is_better: bool = False
+    """True for a rate (steps/s): the gate and the 2x2 invert it to a time per unit of work."""
+
+
 SERIES_PARAMETERS = (
     Parameter("round", int, "the round a curve point was taken after"),
     Parameter("episode", int, "the episode count a curve point was taken at"),
@@ -117,6 +131,25 @@ class Workload(abc.ABC):
     parameters: ClassVar[tuple[Parameter, ...]] = ()
     """Every parameter a row of this workload may carry: its grid's, its options' and its curves'
     (``SERIES_PARAMETERS``). The harness writes exactly these columns and refuses any other."""
+    objectives: ClassVar[tuple[Objective, ...]] = ()
+    """Its primary metric(s), most important first, with their direction; empty: the first of
+    ``metrics``, direction unknown (a generic figure and report section still show it)."""
+    gated: ClassVar[bool] = False
+    """The performance gate (``harness gate``) and the 2x2 compare backends on its first objective."""
+    figure_module: ClassVar[str | None] = None
+    """Dotted path of the module that draws its figures (``harness.figures.collectives``, or one in a
+    plugin's own package): it defines ``figures(workload) -> list[Figure]``. None: the harness's
+    generic figure, built from these declarations (``harness.figures.generic``)."""
+    report_module: ClassVar[str | None] = None
+    """Dotted path of the module that holds its report sections: it defines
+    ``sections(workload) -> list`` of objects with ``render(summaries, paper, unequal) -> str | None``.
+    None: the harness's generic section (``harness.report.generic``)."""
+    report_order: ClassVar[int] = 1000
+    """Where its sections stand in the report, lowest first (the built-ins follow the paper's figure
+    order); equal ones by name."""
+    shown_params: ClassVar[tuple[str, ...] | None] = None
+    """The parameters that tell its points apart where a point is named in a label (the cluster
+    projection's figures and tables), in that order; None: every declared parameter but the series'."""
     options: ClassVar[tuple[str, ...]] = ()
     """Parameters a user may set on every point of the grid (``harness run --set NAME=VALUE``)."""
     in_all: ClassVar[bool] = True
@@ -126,6 +159,18 @@ class Workload(abc.ABC):
     """Its cells run across test hosts (``test_hosts``), on backends with ``multi_host`` and on the
     ``floor_backends``, which run on host 0 alone as the floor."""
     floor_backends: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def primary_metric(self) -> str:
+        """The metric a generic figure or section shows: the first objective's, else the first metric."""
+        return self.objectives[0].metric if self.objectives else self.metrics[0][0]
+
+    @property
+    def label_params(self) -> tuple[str, ...]:
+        """``shown_params``, or every declared parameter that is not a curve's."""
+        if self.shown_params is not None:
+            return self.shown_params
+        return tuple(p.name for p in self.parameters if p.name not in SERIES_PARAMS)
 
     @abc.abstractmethod
     def grid(self, profile: str) -> list[Params]:
@@ -140,8 +185,11 @@ class Workload(abc.ABC):
         """The (metric, unit) pairs a cell at ``params`` reports (rows of a failed cell use them)."""
         return self.metrics
 
-    def applies_to(self, params: Params, backend: str, profile: str) -> bool:
-        """Whether this point runs on that backend at all (e.g. a thread count on a 1-thread runtime)."""
+    def applies_to(self, params: Params, backend: type[Backend], profile: str) -> bool:
+        """Whether this point runs on that backend at all (e.g. a thread count on a 1-thread runtime).
+
+        ``backend`` is the class: a workload asks for its declared capabilities (``placement``,
+        ``single_threaded``, ...), never for its name, so a plugin backend is judged like a built-in."""
         return True
 
     def is_headline(self, params: Params) -> bool:
@@ -189,8 +237,9 @@ class Workload(abc.ABC):
         backend.start(self.factory(params), self.n_workers(params))
         return True
 
-    def peak_memory_bytes(self, params: Params, backend: str) -> int:
-        """Estimated peak memory of a cell, so the runner can skip one that would not fit."""
+    def peak_memory_bytes(self, params: Params, backend: type[Backend]) -> int:
+        """Estimated peak memory of a cell, so the runner can skip one that would not fit; from the
+        backend's declared capabilities (``placement``, ``worker_memory_bytes``), not its name."""
         return 0
 
     @abc.abstractmethod

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from backends.base import Backend
+
 from .base import Parameter, Params, Workload
 from .collectives import ACTOR_SWEEP_BYTES, KIB, MIB, ROUND_METRICS, SIZE_SWEEP_ACTORS, Collectives
 from .sampling import GymSampling
@@ -40,6 +42,10 @@ class _OnHosts(Workload):
     in_all = False
     on_test_hosts = True
     floor_backends: ClassVar[tuple[str, ...]] = ("sequential",)
+    gated = False  # the gate runs on one machine; these cells need test hosts
+    figure_module = "harness.figures.cluster"
+    report_module = "harness.report.cluster"
+    report_order = 90
     HOST_PARAMETERS = (
         Parameter("hosts", int, "test hosts the workers are spread over"),
         Parameter("link_mbit", int, "the links' rate limit in Mbit/s; blank for the veth pair's own"),
@@ -50,14 +56,15 @@ class _OnHosts(Workload):
     def is_headline(self, params: Params) -> bool:
         return True
 
-    def applies_to(self, params: Params, backend: str, profile: str) -> bool:
+    def applies_to(self, params: Params, backend: type[Backend], profile: str) -> bool:
         # the floor runs on host 0 alone: one link rate tells all
-        return backend not in self.floor_backends or not params.get("link_mbit")
+        return backend.name not in self.floor_backends or not params.get("link_mbit")
 
 
 class ClusterCollectives(_OnHosts, Collectives):
     parameters = (*Collectives.parameters, *_OnHosts.HOST_PARAMETERS)
     name = "cluster-collectives"
+    shown_params = ("object_bytes", "n_actors", "variant")
     description = "broadcast & gather (copy) to 16 workers on hosts 1..H-1, driver on host 0"
     metrics = ROUND_METRICS
     times_operations = False
@@ -80,6 +87,7 @@ class ClusterCollectives(_OnHosts, Collectives):
 class ClusterGym(_OnHosts, GymSampling):
     parameters = (*GymSampling.parameters, *_OnHosts.HOST_PARAMETERS)
     name = "cluster-gym"
+    shown_params = ("env_id", "steps_per_round", "variant")
     also_in = ()
     description = "CartPole-v1, 15 envs on hosts 1..H-1, K=100 steps per round, driver on host 0"
 
@@ -95,6 +103,7 @@ class ClusterGym(_OnHosts, GymSampling):
 class ClusterTraining(_OnHosts, TrainingReturn):
     parameters = (*TrainingReturn.parameters, *_OnHosts.HOST_PARAMETERS)
     name = "cluster-training"
+    shown_params = ("env_id", "variant", "workers")
     also_in = ()
     description = "training that learns (Double DQN, CartPole-v1): rollouts on hosts 1..H-1, learner on 0"
 

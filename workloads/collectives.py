@@ -24,9 +24,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from backends.base import Backend, WorkerFactory
+from backends.base import THREADS, Backend, WorkerFactory
 
-from .base import Measurement, Parameter, Params, Workload
+from .base import Measurement, Objective, Parameter, Params, Workload
 
 KIB = 1024
 MIB = 1024 * 1024
@@ -91,6 +91,11 @@ class Collectives(Workload):
         Parameter("variant", str, "copy: each worker copies the array; view: it returns it as it came"),
     )
     name = "collectives"
+    objectives = (Objective("round_ms"),)
+    gated = True
+    figure_module = "harness.figures.collectives"
+    report_module = "harness.report.collectives"
+    report_order = 10
     suite = "collectives"
     description = "one call per worker: an array goes to N workers, N results come back (copy: each its copy)"
     metrics = ROUND_METRICS + OPERATION_METRICS
@@ -134,11 +139,12 @@ class Collectives(Workload):
     def factory(self, params: Params) -> WorkerFactory:
         return functools.partial(make_worker, params["variant"])
 
-    def peak_memory_bytes(self, params: Params, backend: str) -> int:
+    def peak_memory_bytes(self, params: Params, backend: type[Backend]) -> int:
         size, n = int(params["object_bytes"]), int(params["n_actors"])
         held = n * size if params["variant"] == "copy" else 0
-        # Ray keeps a worker's copy, its result in the object store and the driver's view of it.
-        copies_per_worker = 3 if backend.startswith("ray") else 1
+        # Across processes a worker's copy, its result on its way back (Ray's object store, a pickled
+        # reply) and the driver's view of it are three copies; on threads the one copy is shared.
+        copies_per_worker = 1 if backend.placement == THREADS else 3
         return 2 * size + copies_per_worker * held + 256 * MIB
 
     def measure(self, backend: Backend, params: Params, profile: str) -> Measurement:

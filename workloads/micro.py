@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from backends.base import Backend
 
-from .base import Measurement, Parameter, Params, Workload
+from .base import Measurement, Objective, Parameter, Params, Workload
 
 GRIDS: dict[str, list[Params]] = {
     "smoke": [
@@ -35,12 +35,6 @@ GRIDS: dict[str, list[Params]] = {
     ],
 }
 GRIDS["paper"] = GRIDS["quick"]
-
-SINGLE_THREADED = {"xronos", "xronos-ft"}
-FEDERATED = {"reactor-fed"}
-"""Backends whose bank spreads over processes: only bank rounds of at least one member per federate
-(the bank of 2 over 2 federates is one tag's coordination cost); they have no chain or numpy bank."""
-
 
 PERCENTILES = ("p10", "p90", "p99")
 """Recorded beside each cell's median, as ``<metric>_<percentile>`` in the median's unit."""
@@ -70,6 +64,10 @@ class Micro(Workload):
         Parameter("workers", int, "the runtime's worker threads"),
     )
     name = "micro"
+    objectives = (Objective(PER_REACTION[0]), Objective(PER_ROUND[0]))
+    figure_module = "harness.figures.micro"
+    report_module = "harness.report.micro"
+    report_order = 15
     suite = "micro"
     description = "reactor runtime cost: chain of relays (us/reaction), bank round, numpy bank with W threads"
     operations = frozenset({"micro"})
@@ -82,10 +80,12 @@ class Micro(Workload):
     def grid(self, profile: str) -> list[Params]:
         return [dict(point) for point in GRIDS[profile]]
 
-    def applies_to(self, params: Params, backend: str, profile: str) -> bool:
-        if backend in SINGLE_THREADED:
+    def applies_to(self, params: Params, backend: type[Backend], profile: str) -> bool:
+        if backend.single_threaded:  # one thread: W > 1 and the GIL-releasing numpy bank say nothing
             return params["workers"] == 1 and params["program"] != "numpy-bank"
-        if backend in FEDERATED:
+        if backend.federated:
+            # a bank spread over processes: only bank rounds of at least one member per federate (the
+            # bank of 2 over 2 federates is one tag's coordination cost); no chain or numpy bank
             return params["program"] == "bank" and int(params["size"]) >= 2
         return True
 

@@ -24,7 +24,7 @@ import numpy as np
 from backends.base import Backend, WorkerFactory
 
 from . import qnet
-from .base import Measurement, Parameter, Params, Workload, work_per_round
+from .base import Measurement, Objective, Parameter, Params, Workload, work_per_round
 from .ma_envs import BATTLE_MAP_SIZES, make_multi_agent_env
 
 SEED = 2024
@@ -35,9 +35,11 @@ AGENT_COUNTS = {
     "synthetic": {"smoke": (4,), "quick": (4, 10, 64), "paper": (4, 10, 16, 64, 128)},
 }
 RAY_AGENT_COUNTS_QUICK = {"simple_spread": (4, 10), "battle": (4, 12), "synthetic": (4, 10)}
-"""In the quick profile Ray runs the paper's two agent counts only (battle has no 10: 12), since each
-Ray cell costs 10-60 s of actor start-up on 2 cores and `all` must stay within 20 minutes; the paper
-profile runs every count on every backend."""
+"""In the quick profile a backend with a process per worker (Ray) runs the paper's two agent counts
+only (battle has no 10: 12), since each such cell costs 10-60 s of actor start-up on 2 cores and `all`
+must stay within 20 minutes; the paper profile runs every count on every backend."""
+AGENT_BYTES = 2 * 2**20
+"""Memory of one agent's policy worker, besides the backend's per-worker overhead."""
 STEPS = {"smoke": (5, 50, 1), "quick": (25, 250, 1), "paper": (250, 100_000, 400)}
 """(warm-up steps, measured steps, E: episodes between cumulative checkpoints) per profile. The paper
 ran 100,000 steps."""
@@ -76,6 +78,11 @@ class MultiAgent(Workload):
         Parameter("episode", int, "the episode count a cumulative-time point was taken at"),
     )
     name = "multi-agent"
+    objectives = (Objective("step_ms"), Objective("agent_steps_per_s", higher_is_better=True))
+    gated = True
+    figure_module = "harness.figures.multi_agent"
+    report_module = "harness.report.multi_agent"
+    report_order = 30
     suite = "multi-agent"
     description = "one policy worker per agent; joint observation to all, actions gathered, env stepped"
     repeats: ClassVar[dict[str, int]] = {"smoke": 1, "quick": 2, "paper": 5}
@@ -91,8 +98,8 @@ class MultiAgent(Workload):
         envs = list(AGENT_COUNTS)[:1] if profile == "smoke" else list(AGENT_COUNTS)
         return [{"env_id": env, "n_agents": n} for env in envs for n in AGENT_COUNTS[env][profile]]
 
-    def applies_to(self, params: Params, backend: str, profile: str) -> bool:
-        if backend == "ray" and profile == "quick":
+    def applies_to(self, params: Params, backend: type[Backend], profile: str) -> bool:
+        if backend.process_per_worker and profile == "quick":
             return int(params["n_agents"]) in RAY_AGENT_COUNTS_QUICK[params["env_id"]]
         return True
 
@@ -108,9 +115,8 @@ class MultiAgent(Workload):
         env = make_multi_agent_env(params["env_id"], int(params["n_agents"]), SEED)
         return functools.partial(_policy, env.obs_dim, env.n_actions)
 
-    def peak_memory_bytes(self, params: Params, backend: str) -> int:
-        per_agent = 150 * 2**20 if backend.startswith("ray") else 2 * 2**20
-        return int(params["n_agents"]) * per_agent
+    def peak_memory_bytes(self, params: Params, backend: type[Backend]) -> int:
+        return int(params["n_agents"]) * (AGENT_BYTES + backend.worker_memory_bytes)
 
     def measure(self, backend: Backend, params: Params, profile: str) -> Measurement:
         n = int(params["n_agents"])

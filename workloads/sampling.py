@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from backends.base import STEP, STEP_OBSERVED, Backend, WorkerFactory
 
-from .base import Measurement, Parameter, Params, Workload, work_per_round
+from .base import Measurement, Objective, Parameter, Params, Workload, work_per_round
 from .envs import env_factory
 
 GYM_ENVS = ("CartPole-v1", "Blackjack-v1", "Pendulum-v1")
@@ -28,10 +28,9 @@ N_ENVS = 15
 ATARI_FRAMESKIP = 4
 """The v5 ALE envs repeat each action for 4 frames: frames/s = 4 x steps/s (DESIGN.md §6.9)."""
 
-VECTOR_BACKENDS = {"gym": ("gym-sync-vector", "gym-async-vector"), "atari": ("ale-vector",)}
-PAPER_ONLY_BACKENDS = ("gym-async-vector",)
-"""A process per env: about 5k steps/s here and slow to start; measured in the paper profile only,
-to keep the quick `all` under 20 minutes (SyncVectorEnv is the quick profile's Gym reference)."""
+ENV_BYTES = 30 * 2**20
+"""Memory of one environment worker (the env, its spaces, its module imports), besides the backend's
+own per-worker overhead (``Backend.worker_memory_bytes``)."""
 SEEDED_RESET_BACKENDS = ("ray",)
 """The paper's Ray Atari baseline reset with a seed on every step; we measure that on Ray only."""
 
@@ -46,6 +45,10 @@ class _Sampling(Workload):
     """Shared body of the Gym and Atari sampling workloads."""
 
     operations = frozenset({"call_all", "vector_env"})
+    objectives = (Objective("steps_per_s", higher_is_better=True),)
+    gated = True
+    figure_module = "harness.figures.sampling"
+    report_module = "harness.report.sampling"
     repeats: ClassVar[dict[str, int]] = {"smoke": 1, "quick": 2, "paper": 10}
     """Two quick repeats: a Ray cell of 15 actors costs about 13 s, and `all` must stay under 20 min."""
     env_ids: ClassVar[tuple[str, ...]]
@@ -69,13 +72,11 @@ class _Sampling(Workload):
     def extra_points(self, env_ids: tuple[str, ...], n_envs: int, profile: str) -> list[Params]:
         return []
 
-    def applies_to(self, params: Params, backend: str, profile: str) -> bool:
-        if backend in PAPER_ONLY_BACKENDS and profile != "paper":
-            return False
+    def applies_to(self, params: Params, backend: type[Backend], profile: str) -> bool:
         if params["variant"] == "seeded-reset":
-            return backend in SEEDED_RESET_BACKENDS
-        others = {b for family, names in VECTOR_BACKENDS.items() if family != self.suite for b in names}
-        return backend not in others
+            return backend.name in SEEDED_RESET_BACKENDS
+        # a vector-env reference runs as the reference of its own family of environments only
+        return backend.env_family in (None, self.suite)
 
     def is_headline(self, params: Params) -> bool:
         # K=1: the paper's comparison (the runtime's cost per step); the first env's larger K: where the
@@ -88,9 +89,8 @@ class _Sampling(Workload):
     def factory(self, params: Params) -> WorkerFactory:
         return env_factory(params["env_id"], seeded_reset=params["variant"] == "seeded-reset")
 
-    def peak_memory_bytes(self, params: Params, backend: str) -> int:
-        per_env = 150 * 2**20 if backend.startswith("ray") else 30 * 2**20
-        return int(params["n_envs"]) * per_env
+    def peak_memory_bytes(self, params: Params, backend: type[Backend]) -> int:
+        return int(params["n_envs"]) * (ENV_BYTES + backend.worker_memory_bytes)
 
     def measure(self, backend: Backend, params: Params, profile: str) -> Measurement:
         k, n = int(params["steps_per_round"]), int(params["n_envs"])
@@ -138,6 +138,7 @@ def _digest_round(digest: hashlib._Hash, results: list[tuple]) -> None:
 class GymSampling(_Sampling):
     name = "gym"
     suite = "gym"
+    report_order = 20
     description = "15 Gym envs (one per worker), K random steps per round; steps/s"
     metrics = (("steps_per_s", "steps/s"), ("round_ms", "ms"))
     env_ids = GYM_ENVS
@@ -152,6 +153,7 @@ class GymSampling(_Sampling):
 class AtariSampling(_Sampling):
     name = "atari"
     suite = "atari"
+    report_order = 21
     description = "15 Atari envs (ALE v5, bundled ROMs), K random steps per round; steps/s and frames/s"
     metrics = (("steps_per_s", "steps/s"), ("round_ms", "ms"), ("frames_per_s", "frames/s"))
     env_ids = ATARI_ENVS

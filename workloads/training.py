@@ -20,7 +20,7 @@ from typing import ClassVar
 from backends.base import Backend, PipelineSpec
 
 from . import pipeline_workers as pw
-from .base import Measurement, Parameter, Params, Workload, work_of, work_per_round
+from .base import Measurement, Objective, Parameter, Params, Workload, work_of, work_per_round
 
 SEED = 2024
 ENVS = ("Blackjack-v1", "CartPole-v1")
@@ -29,6 +29,9 @@ N_ROLLOUTS = 16
 """The paper's 16 rollout actors."""
 REPLAY_CAPACITY = 5000
 ROUNDS = {"smoke": (1, 3), "quick": (5, 20), "paper": (5, 500)}
+STAGE_BYTES = 20 * 2**20
+"""Memory of one stage of the training graph (a rollout worker with its env, the replay, the learner),
+besides the backend's per-worker overhead (``Backend.worker_memory_bytes``)."""
 """(warm-up rounds, measured rounds) per profile; the paper timed 500 rounds. Five warm-up rounds on
 every backend: the reactor runtime tries each execution mode twice per level before it settles
 (backends/reactor/modes.py), which over 500 rounds is noise but over 20 would be a tenth of them."""
@@ -66,6 +69,11 @@ class Training(Workload):
         Parameter("round", int, "the round a loss or return point was taken after"),
     )
     name = "training"
+    objectives = (Objective("round_ms"),)
+    gated = True
+    figure_module = "harness.figures.training"
+    report_module = "harness.report.training"
+    report_order = 40
     suite = "training"
     description = "rollouts -> replay -> learner -> weights back (16 rollouts, 100 steps each per round)"
     operations = frozenset({"pipeline"})
@@ -99,9 +107,9 @@ class Training(Workload):
         backend.start_pipeline(spec)
         return True
 
-    def peak_memory_bytes(self, params: Params, backend: str) -> int:
-        per_process = 150 * 2**20 if backend.startswith("ray") else 20 * 2**20
-        return (int(params["workers"]) + 2) * per_process
+    def peak_memory_bytes(self, params: Params, backend: type[Backend]) -> int:
+        # every rollout worker, the replay and the learner: their state and the backend's overhead
+        return (int(params["workers"]) + 2) * (STAGE_BYTES + backend.worker_memory_bytes)
 
     def measure(self, backend: Backend, params: Params, profile: str) -> Measurement:
         warmup, rounds = ROUNDS[profile]

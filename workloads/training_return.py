@@ -37,12 +37,14 @@ from .base import (
     BadOption,
     Measurement,
     MeasurementFailed,
+    Objective,
     Parameter,
     Params,
     Workload,
     work_of,
 )
 from .pipeline_workers import RoundReport
+from .training import STAGE_BYTES
 
 POINTS = {
     "smoke": [{"env_id": "CartPole-v1", "workers": 4, "seed": 0, "target": 50.0}],
@@ -79,6 +81,11 @@ def pipeline_spec(recipe: recipes.Recipe, variant: str) -> PipelineSpec:
 
 class TrainingReturn(Workload):
     name = "training-return"
+    objectives = (Objective("time_to_return_s"), Objective("round_ms"))
+    gated = True
+    figure_module = "harness.figures.training"
+    report_module = "harness.report.training"
+    report_order = 41
     suite = "training-return"
     also_in = ("training",)
     description = (
@@ -129,9 +136,9 @@ class TrainingReturn(Workload):
         backend.start_pipeline(pipeline_spec(recipes.recipe_for(params), params["variant"]))
         return True
 
-    def peak_memory_bytes(self, params: Params, backend: str) -> int:
-        per_process = 150 * 2**20 if backend.startswith("ray") else 20 * 2**20
-        return (int(params["workers"]) + 2) * per_process
+    def peak_memory_bytes(self, params: Params, backend: type[Backend]) -> int:
+        # every rollout worker, the replay and the learner: their state and the backend's overhead
+        return (int(params["workers"]) + 2) * (STAGE_BYTES + backend.worker_memory_bytes)
 
     def measure(self, backend: Backend, params: Params, profile: str) -> Measurement:
         recipe = self.recipe(params, profile)

@@ -14,7 +14,7 @@ from backends.reactor_fed import FEDERATE_BYTES, ReactorFedBackend
 from harness import runner
 from harness.cell_memory import cell_memory_bytes
 from harness.plan import build_plan
-from harness.registry import WORKLOADS
+from harness.registry import BACKENDS, WORKLOADS
 from workloads.collectives import make_worker
 
 pytestmark = pytest.mark.timeout(120)
@@ -48,19 +48,23 @@ def test_fewer_processes_than_members_are_kept():
 
 def test_the_memory_estimate_counts_the_federates_that_will_start():
     collectives = _cell("collectives", "reactor-fed", n_actors=2)
-    workload = WORKLOADS["collectives"].peak_memory_bytes(collectives.params, "reactor-fed")
+    workload = WORKLOADS["collectives"].peak_memory_bytes(collectives.params, BACKENDS["reactor-fed"])
     assert cell_memory_bytes(collectives, processes=1, threads=1) == workload + FEDERATE_BYTES
     assert cell_memory_bytes(collectives, processes=16, threads=1) == workload + 2 * FEDERATE_BYTES
     bank = _cell("micro", "reactor-fed", program="bank")
     assert cell_memory_bytes(bank, processes=16, threads=1) == bank.params["size"] * FEDERATE_BYTES
     sequential = _cell("collectives", "sequential", n_actors=2)
-    assert cell_memory_bytes(sequential, processes=16, threads=1) == workload  # no processes of its own
+    on_threads = WORKLOADS["collectives"].peak_memory_bytes(sequential.params, BACKENDS["sequential"])
+    assert cell_memory_bytes(sequential, processes=16, threads=1) == on_threads  # no processes of its own
+    assert on_threads < workload  # in processes a payload is copied: reactor-fed is costed like Ray
 
 
 def test_a_cell_whose_federates_would_not_fit_is_skipped(monkeypatch):
     """Room for the workload and one federate, while the cell needs two: skipped before it starts."""
     cell = _cell("collectives", "reactor-fed", n_actors=2)
-    needed = WORKLOADS["collectives"].peak_memory_bytes(cell.params, "reactor-fed") + 2 * FEDERATE_BYTES
+    needed = (
+        WORKLOADS["collectives"].peak_memory_bytes(cell.params, BACKENDS["reactor-fed"]) + 2 * FEDERATE_BYTES
+    )
     available = needed - FEDERATE_BYTES
     real = psutil.virtual_memory
     monkeypatch.setattr(runner.psutil, "virtual_memory", lambda: real()._replace(available=available))

@@ -33,7 +33,7 @@ BASELINE = ROOT / "results" / "baseline" / "ci_ratios.csv"
 PLAN = [
     cell
     for cell in build_plan(gate.CI_SUITE, "smoke", list(gate.CI_BACKENDS), gate.CI_REPEATS)
-    if cell.workload in gate.GATED_METRICS
+    if cell.workload in gate.gated_objectives()
 ]
 SPREAD = {"reactor": (1.0, 1.4, 1.0), "sequential": (1.15, 1.0, 0.95), "ray": (0.95, 1.15, 1.0)}
 """Each backend's time in repeats 0, 1, 2 relative to its median."""
@@ -55,7 +55,8 @@ def _ci_run(tmp_path: Path, slowdown: dict[str, float] | None = None) -> Path:
     settings = RunSettings(run_id="ci", timeout_s=60, threads=2, backends=",".join(gate.CI_BACKENDS))
     rows = []
     for cell in PLAN:
-        metric, is_rate = gate.GATED_METRICS[cell.workload]
+        objective = gate.gated_objectives()[cell.workload]
+        metric, is_rate = objective.metric, objective.higher_is_better
         point = point_name(cell.workload, params_of({f"param_{k}": v for k, v in cell.params.items()}))
         if cell.backend == "reactor":
             median = REACTOR_TIME_MS * (slowdown or {}).get(cell.workload, 1.0)
@@ -92,7 +93,7 @@ def test_the_baseline_gates_exactly_what_ci_measures():
     assert gate.CI_REPEATS == 3  # the path these tests pin: ranges, not bootstrap intervals
     assert set(baseline) == _ci_cases() != set()
     assert {row["status"] for row in baseline.values()} == {"ok"}  # an error case would gate nothing
-    assert {c.workload for c in PLAN} == set(gate.GATED_METRICS)  # every gated workload is in CI's run
+    assert {c.workload for c in PLAN} == set(gate.gated_objectives())  # every gated workload is in CI's run
 
 
 def test_make_gate_baseline_calibrates_at_ci_settings():
@@ -122,7 +123,7 @@ def test_an_unchanged_ci_run_passes(tmp_path: Path, capsys):
     assert len(judged) == cases and all(" [range " in line and " of 3 repeats]" in line for line in judged)
 
 
-@pytest.mark.parametrize("workload", sorted(gate.GATED_METRICS))
+@pytest.mark.parametrize("workload", sorted(gate.gated_objectives()))
 def test_a_slower_reactor_fails_each_of_its_cases(tmp_path: Path, capsys, workload: str):
     """Only ``workload``'s reactor cells are slower: its cases fail, every other case passes."""
     factor = SLOWDOWN.get(workload, 1.5)

@@ -13,18 +13,11 @@ from harness import registry
 from harness.plugins import BACKEND_GROUP, PROJECT
 from harness.results import read_rows
 from tests.conftest import run_cli
+from tests.harness.distributions import distribution
 
 
 def _distribution(site: Path, name: str, entry_points: dict[str, str], modules: dict[str, str]) -> Path:
-    """A minimal installed distribution in ``site``: its metadata, its entry points, its modules."""
-    info = site / f"{name.replace('-', '_')}-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
-    lines = [f"[{BACKEND_GROUP}]", *(f"{key} = {value}" for key, value in entry_points.items())]
-    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
-    for module, source in modules.items():
-        (site / f"{module}.py").write_text(source)
-    return site
+    return distribution(site, name, {BACKEND_GROUP: entry_points}, modules)
 
 
 def test_builtins_are_registered_the_way_plugins_are():

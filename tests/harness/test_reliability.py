@@ -30,7 +30,7 @@ import pytest
 
 from harness import reaper
 from harness.plan import build_plan
-from harness.registry import WORKLOADS
+from harness.registry import BACKENDS, WORKLOADS
 from harness.results import INTERRUPTED, finished_cells, read_rows
 from tests.conftest import FAULT_HOOKS, ROOT, cli_environment, run_cli, tagged, tagged_processes
 
@@ -300,7 +300,7 @@ def test_cell_that_would_not_fit_in_memory_is_skipped(tmp_path: Path):
     backends = ["sequential", "ray", "reactor"]
     plan = build_plan("gym", "smoke", backends, 1)
     workload = WORKLOADS["gym"]
-    needs = {cell.backend: workload.peak_memory_bytes(cell.params, cell.backend) for cell in plan}
+    needs = {cell.backend: workload.peak_memory_bytes(cell.params, BACKENDS[cell.backend]) for cell in plan}
     assert needs["ray"] > available >= max(needs["sequential"], needs["reactor"])
     result = run_cli("run", "--suite", "gym", "--profile", "smoke", "--backends", ",".join(backends),
                      "--repeats", "1", "--out", str(out), tag=tag,

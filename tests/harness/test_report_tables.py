@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.aggregate import CellSummary
 from harness.report import table_cell
-from harness.report_tables import curve_end_tables, headline_table, median_tables, tables_section
+from harness.report.overview import curve_end_tables, headline_table, median_tables, tables_section
 from harness.stats import Summary
 
 HEADLINE = (("n_actors", "16"), ("object_bytes", "1024"), ("variant", "copy"))

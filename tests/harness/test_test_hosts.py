@@ -201,7 +201,7 @@ def test_projection_adds_latency_per_round_trip_and_bytes_over_the_rate():
 
 
 def test_the_report_labels_the_projection_and_shows_bytes_against_the_minimum():
-    from harness.report_cluster import cluster_section
+    from harness.report.cluster import cluster_section
 
     point = {"n_actors": "16", "object_bytes": "1024", "variant": "copy", "hosts": "2"}
     summaries = [

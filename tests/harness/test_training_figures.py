@@ -5,8 +5,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from harness.aggregate import CellSummary
-from harness.plots_training import FIGURES, _draw
-from harness.report import SECTIONS, section_table
+from harness.figures.training import FIGURES, _draw
+from harness.registry import WORKLOADS
+from harness.report import sections_of
 from harness.stats import summarize
 
 POINT = {"env_id": "CartPole-v1", "seed": "0", "target": "475.0", "workers": "16"}
@@ -33,7 +34,8 @@ def _summaries(pipelined_digests: dict[str, str]) -> list[CellSummary]:
 
 
 def _labels(pipelined_digests: dict[str, str]) -> list[list[str]]:
-    fig, axes = plt.subplots(1, FIGURES[0].panels)
+    (figure,) = [f for f in FIGURES if f.name == "training_time_to_return"]
+    fig, axes = plt.subplots(1, figure.panels)
     try:
         assert _draw(list(axes), _summaries(pipelined_digests), [])
         return [ax.get_legend_handles_labels()[1] for ax in axes]
@@ -66,7 +68,7 @@ def test_nothing_is_drawn_without_training_return_cells():
 
 def test_the_report_tables_time_to_return_and_round_time_by_variant():
     summaries = _summaries({"sequential": "b", "reactor": "b"})
-    tables = [section_table(s, summaries, []) for s in SECTIONS if s.workload == "training-return"]
+    tables = [s.render(summaries, []) for s in sections_of(WORKLOADS["training-return"])]
     assert len(tables) == 2 and all(tables)
     time_table = tables[0]
     assert "| variant | reactor median [range] | sequential median [range] |" in time_table

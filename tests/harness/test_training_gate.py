@@ -9,10 +9,11 @@ import pytest
 
 from harness import gate
 from tests.conftest import FAULT_HOOKS, run_cli
+from workloads.base import Objective
 
 
 def test_the_gate_gates_the_smoke_training_cases():
-    assert gate.GATED_METRICS["training-return"] == ("time_to_return_s", False)
+    assert gate.gated_objectives()["training-return"] == Objective("time_to_return_s", higher_is_better=False)
     baseline = gate.read_baseline(
         Path(__file__).resolve().parents[2] / "results" / "baseline" / "ci_ratios.csv"
     )

@@ -9,7 +9,7 @@ import pytest
 from backends.base import Backend
 from backends.reactor.distribution import Distribution
 from harness.aggregate import summarize_rows
-from harness.plots import _draw_micro
+from harness.figures.micro import _draw_micro
 from harness.results import read_rows
 from tests.conftest import run_cli
 from workloads.micro import Micro

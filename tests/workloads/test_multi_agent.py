@@ -9,6 +9,7 @@ from backends.base import BackendOptions
 from backends.reactor_backend import ReactorBackend
 from backends.sequential import SequentialBackend
 from backends.xronos_backend import XronosBackend
+from harness.registry import BACKENDS
 from workloads.ma_envs import make_multi_agent_env
 from workloads.multi_agent import MultiAgent
 
@@ -69,9 +70,11 @@ def test_every_backend_takes_the_same_actions_and_splits_the_step_time():
 
 
 def test_quick_profile_runs_ray_at_the_papers_agent_counts_only():
-    workload = MultiAgent()
+    workload, ray = MultiAgent(), BACKENDS["ray"]
     ray_counts = {
-        (p["env_id"], p["n_agents"]) for p in workload.grid("quick") if workload.applies_to(p, "ray", "quick")
+        (p["env_id"], p["n_agents"]) for p in workload.grid("quick") if workload.applies_to(p, ray, "quick")
     }
     assert ("simple_spread", 10) in ray_counts and ("simple_spread", 16) not in ray_counts
-    assert all(workload.applies_to(p, "ray", "paper") for p in workload.grid("paper"))
+    assert all(workload.applies_to(p, ray, "paper") for p in workload.grid("paper"))
+    # the rule is Ray's declared capability (a process per worker), not its name
+    assert all(workload.applies_to(p, ReactorBackend, "quick") for p in workload.grid("quick"))

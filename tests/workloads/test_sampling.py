@@ -11,7 +11,8 @@ from backends.gym_envs import ale_seed
 from backends.reactor_backend import ReactorBackend
 from backends.sequential import SequentialBackend
 from backends.vector_envs import AleVector, GymAsyncVector, GymSyncVector, ale_game
-from harness.registry import WORKLOADS
+from harness.plan import build_plan
+from harness.registry import BACKENDS, WORKLOADS
 from harness.results import read_rows
 from workloads.envs import SEED, env_factory
 
@@ -159,17 +160,22 @@ def test_ale_game_names():
 def test_grids_keep_vector_backends_to_their_family():
     gym, atari = WORKLOADS["gym"], WORKLOADS["atari"]
     point = gym.grid("quick")[0]
-    assert gym.applies_to(point, "gym-sync-vector", "quick") and not gym.applies_to(
-        point, "ale-vector", "quick"
-    )
-    assert gym.applies_to(point, "gym-async-vector", "paper") and not gym.applies_to(
-        point, "gym-async-vector", "quick"
-    )
+    assert gym.applies_to(point, GymSyncVector, "quick") and not gym.applies_to(point, AleVector, "quick")
+    assert atari.applies_to(atari.grid("quick")[0], AleVector, "quick")
+    assert not atari.applies_to(atari.grid("quick")[0], GymSyncVector, "quick")
     seeded = [p for p in atari.grid("quick") if p["variant"] == "seeded-reset"]
     assert seeded
     assert all(
-        atari.applies_to(p, "ray", "quick") and not atari.applies_to(p, "reactor", "quick") for p in seeded
+        atari.applies_to(p, BACKENDS["ray"], "quick") and not atari.applies_to(p, ReactorBackend, "quick")
+        for p in seeded
     )
+
+
+def test_a_paper_profile_only_backend_is_planned_in_the_paper_profile_only():
+    """gym-async-vector (a process per env) declares ``paper_profile_only``: the plan honours it."""
+    planned = {profile: {c.backend for c in build_plan("gym", profile, ["gym-async-vector"], 1)}
+               for profile in ("quick", "paper")}  # fmt: skip
+    assert planned == {"quick": set(), "paper": {"gym-async-vector"}}
 
 
 @pytest.mark.slow

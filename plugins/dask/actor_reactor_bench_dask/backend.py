@@ -34,6 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from backends.base import (
+    PROCESSES,
     Backend,
     ClusterAddressError,
     PipelineSpec,
@@ -74,6 +75,8 @@ class Host:
 class DaskBackend(Backend):
     name = "dask"
     description = "Dask distributed actors, one per worker, on worker processes (LocalCluster on loopback)"
+    plot_style = ("navy", "p")
+    placement = PROCESSES
     operations = frozenset({"call_all", "pipeline"})
     cluster_option = "dask-address"
     cluster_variable = "DASK_SCHEDULER_ADDRESS"

@@ -58,6 +58,7 @@ def _host_class() -> type:
 class PykkaBackend(Backend):
     name = "pykka"
     description = "Pykka actors, one per worker, on threads of the driver's process (no serialization)"
+    plot_style = ("darkorange", "h")
     operations = frozenset({"call_all", "pipeline"})
 
     @classmethod

@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 
 from workloads.base import SERIES_PARAMS, Workload
 
-from . import registry
-from .aggregate import CellSummary, Params
-from .gate import GATED_METRICS
+from .. import registry
+from ..aggregate import CellSummary, Params
+from ..gate import gated_objectives
 
 HEADLINE_PAIRS: tuple[tuple[str, str], ...] = (
     ("reactor", "ray"),
@@ -88,23 +88,23 @@ def _headline(workload: str, params: Params) -> bool:
 def headline_table(summaries: Sequence[CellSummary], cell: Callable[[str], str] = str) -> str | None:
     """Time ratios of medians at every headline point of a gated workload (rates inverted); ``cell``
     makes a text from the CSVs safe for a table cell."""
+    objectives = gated_objectives()
     points: dict[tuple[str, Params], dict[str, float]] = defaultdict(dict)
     for s in summaries:
-        gated = GATED_METRICS.get(s.workload)
-        if gated is None or s.metric != gated[0] or _is_curve(s) or s.summary.median <= 0:
+        gated = objectives.get(s.workload)
+        if gated is None or s.metric != gated.metric or _is_curve(s) or s.summary.median <= 0:
             continue
         if not _headline(s.workload, s.params):
             continue
-        is_rate = gated[1]
-        points[(s.workload, s.params)][s.backend] = 1.0 / s.summary.median if is_rate else s.summary.median
+        median = s.summary.median
+        points[(s.workload, s.params)][s.backend] = 1.0 / median if gated.higher_is_better else median
     if not points:
         return None
     measured = {b for times in points.values() for b in times}
     pairs = [(a, b) for a, b in HEADLINE_PAIRS if a in measured and b in measured]
     if not pairs:
         return None
-    order = list(GATED_METRICS)
-    keyed = sorted(points, key=lambda p: (order.index(p[0]), _point_key(p[1])))
+    keyed = sorted(points, key=lambda p: (registry.WORKLOADS[p[0]].report_order, p[0], _point_key(p[1])))
     header = ["point", "metric", *(f"{a} / {b}" for a, b in pairs)]
     lines = [_row(header, cell), "|" + "---|" * len(header)]
     for workload, params in keyed:
@@ -112,7 +112,7 @@ def headline_table(summaries: Sequence[CellSummary], cell: Callable[[str], str] 
         ratios = [
             f"{times[a] / times[b]:.3g}" if a in times and b in times and times[b] else "" for a, b in pairs
         ]
-        lines.append(_row([f"{workload} {_label(params)}", GATED_METRICS[workload][0], *ratios], cell))
+        lines.append(_row([f"{workload} {_label(params)}", objectives[workload].metric, *ratios], cell))
     return (
         "### Headline points: time ratios\n\n"
         "Time ratios of medians measured in the same run (a rate's inverse), < 1 when the first backend "

@@ -1,23 +1,60 @@
-"""Training that learns: return vs env steps, return vs wall time, and time to the target return.
+"""The training figures: synchronized parallel Q-learning (``training``), and training that learns
+(``training-return``): return vs env steps, return vs wall time, and time to the target return.
 
-One figure (``training_time_to_return.png``) from the ``training-return`` cells of one seed and
-target: left, the learning curve against env steps, one per variant, drawn once when every backend
-that ran the variant ended with the same weights digest (the curve is then the same on all of them;
-otherwise each backend's is drawn and the legend says they differ); middle, the same curves against
-each backend's wall time (median over repeats at each recorded round); right, ``time_to_return_s``
-per backend and variant with its 95% interval.
+``parallel_training.png`` from the ``training`` cells: time per round against the minibatch size,
+with the paper's numbers, and a learning curve where one was recorded.
+
+``training_time_to_return.png`` from the ``training-return`` cells of one seed and target: left, the
+learning curve against env steps, one per variant, drawn once when every backend that ran the variant
+ended with the same weights digest (the curve is then the same on all of them; otherwise each backend's
+is drawn and the legend says they differ); middle, the same curves against each backend's wall time
+(median over repeats at each recorded round); right, ``time_to_return_s`` per backend and variant with
+its 95% interval.
 """
 
 from __future__ import annotations
 
 from matplotlib.axes import Axes
 
-from .aggregate import CellSummary
-from .plots import BACKEND_STYLE, Figure, backend_style
+from workloads.base import Workload
+
+from .. import registry
+from ..aggregate import CellSummary
+from ..paper import round_ms as paper_round_ms
+from .common import Figure, backend_style, of_workload, plot_measured, plot_paper_converted
+from .common import series as _series
 
 WORKLOAD = "training-return"
 VARIANT_STYLE = {"sync": "-", "pipelined": "--"}
 VARIANT_HATCH = {"sync": None, "pipelined": "//"}
+
+
+def _draw_training(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[str, str]]) -> bool:
+    series = _series(summaries, "training", "round_ms", "minibatch", env_id="Blackjack-v1")
+    if not series:
+        return False
+    ax = axes[0]
+    plot_measured(ax, series)
+    plot_paper_converted(
+        ax, paper, "parallel_training", "minibatch", paper_round_ms, "(32-core AWS, incl. start-up)"
+    )
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="minibatch size",
+        ylabel="time per round (ms, log)",
+        title="Synchronized parallel Q-learning, Blackjack-v1, 16 rollouts",
+    )
+    curve = _series(summaries, "training", "episode_return", "round", env_id="CartPole-v1", minibatch="500")
+    ax = axes[1]
+    if not curve:  # quick runs no CartPole here: training_time_to_return.png has the curve that learns
+        ax.set_visible(False)
+    for backend, points in sorted(curve.items()):
+        color, marker = backend_style(backend)
+        ax.plot([x for x, _ in points], [s.summary.median for _, s in points], color=color,
+                marker=marker, markersize=3, label=backend)  # fmt: skip
+    ax.set(xlabel="round", ylabel="mean episode return", title="Learning curve, CartPole-v1 (same on all)")
+    return True
 
 
 def _chosen(summaries: list[CellSummary]) -> tuple[str, str] | None:
@@ -108,7 +145,7 @@ def _draw(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[str, 
         and s.metric == "time_to_return_s"
         and (s.param("seed"), s.param("target")) == (seed, target)
     ]
-    order = list(BACKEND_STYLE)
+    order = list(registry.BACKENDS)  # the project's own backends first, then the plugins'
     backends = sorted({s.backend for s in bars}, key=lambda b: (order.index(b) if b in order else 99, b))
     width = 0.8 / max(1, len(variants))
     for v_index, variant in enumerate(variants):
@@ -130,4 +167,11 @@ def _draw(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[str, 
     return True
 
 
-FIGURES = [Figure("training_time_to_return", _draw, panels=3, workload="training-return")]
+FIGURES = [
+    Figure("parallel_training", _draw_training, panels=2, workload="training"),
+    Figure("training_time_to_return", _draw, panels=3, workload=WORKLOAD),
+]
+
+
+def figures(workload: Workload) -> list[Figure]:
+    return of_workload(FIGURES, workload)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from matplotlib.axes import Axes
 
-from . import projection
-from .aggregate import CellSummary
-from .plots import Figure, backend_style
+from workloads.base import Workload
+
+from .. import projection
+from ..aggregate import CellSummary
+from .common import Figure, backend_style, of_workload
 
 COLLECTIVES = "cluster-collectives"
 RATE_STYLE = {1.0: ":", 10.0: "-", 100.0: "--"}
@@ -88,3 +90,9 @@ FIGURES = [
     Figure("cluster_wire_bytes", _draw_wire, workload=COLLECTIVES),
     Figure("cluster_projection", _draw_projection, panels=PROJECTION_PANELS, workload=COLLECTIVES),
 ]
+"""Both draw every cluster workload's cells; they are listed under the collectives one (whose cells
+their captions describe), so that they are drawn once."""
+
+
+def figures(workload: Workload) -> list[Figure]:
+    return of_workload(FIGURES, workload)

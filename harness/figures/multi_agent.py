@@ -1,4 +1,4 @@
-"""The paper's last three figures: agents scaling, communication overhead vs episodes, parallel training.
+"""The multi-agent figures: agents scaling and communication overhead vs episodes.
 
 The paper's multi-agent numbers come from TrafficJunction (ma-gym, not installable here) on a 32-core
 machine and include Ray's start-up; ours are other environments. Each figure says so in its legend.
@@ -6,14 +6,14 @@ machine and include Ray's start-up; ours are other environments. Each figure say
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from matplotlib.axes import Axes
 
-from .aggregate import CellSummary
-from .paper import PAPER_LABELS, agent_steps_per_s
-from .paper import round_ms as paper_round_ms
-from .plots import PAPER_STYLE, Figure, _plot_measured, _series, backend_style
+from workloads.base import Workload
+
+from ..aggregate import CellSummary
+from ..paper import PAPER_LABELS, agent_steps_per_s
+from .common import PAPER_STYLE, Figure, backend_style, of_workload, plot_measured, plot_paper_converted
+from .common import series as _series
 
 COMM_AGENTS = ("4", "10")
 COMM_ENV = "simple_spread"
@@ -21,26 +21,6 @@ COMM_ENV = "simple_spread"
 
 def _paper_rows(paper: list[dict[str, str]], figure: str) -> list[dict[str, str]]:
     return [row for row in paper if row["figure"] == figure]
-
-
-def _plot_paper_converted(
-    ax: Axes,
-    paper: list[dict[str, str]],
-    figure: str,
-    x_column: str,
-    convert: Callable[[float, str], float],
-    suffix: str,
-) -> None:
-    """The paper's curve of one figure, its values converted to our metric (``convert(value, x)``)."""
-    for backend, color in PAPER_STYLE.items():
-        points = sorted(
-            (float(r[x_column]), convert(float(r["value"]), r[x_column]))
-            for r in _paper_rows(paper, figure)
-            if r["backend"] == backend
-        )
-        if points:
-            ax.plot(*zip(*points, strict=True), "x--", color=color, alpha=0.7,
-                    label=f"{PAPER_LABELS[backend]} {suffix}")  # fmt: skip
 
 
 def _draw_agents(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[str, str]]) -> bool:
@@ -52,9 +32,9 @@ def _draw_agents(axes: list[Axes], summaries: list[CellSummary], paper: list[dic
         if not series:
             ax.set_visible(False)
             continue
-        _plot_measured(ax, series)
+        plot_measured(ax, series)
         if env == "simple_spread":
-            _plot_paper_converted(
+            plot_paper_converted(
                 ax,
                 paper,
                 "multi_agent_scaling",
@@ -82,7 +62,7 @@ def _draw_comm(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[
         if not total:
             continue
         drawn = True
-        _plot_measured(ax, total)
+        plot_measured(ax, total)
         for backend, points in sorted(comm.items()):
             color = backend_style(backend)[0]
             ax.plot([x for x, _ in points], [s.summary.median for _, s in points], ":", color=color,
@@ -107,36 +87,11 @@ def _draw_comm(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[
     return drawn
 
 
-def _draw_training(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[str, str]]) -> bool:
-    series = _series(summaries, "training", "round_ms", "minibatch", env_id="Blackjack-v1")
-    if not series:
-        return False
-    ax = axes[0]
-    _plot_measured(ax, series)
-    _plot_paper_converted(
-        ax, paper, "parallel_training", "minibatch", paper_round_ms, "(32-core AWS, incl. start-up)"
-    )
-    ax.set(
-        xscale="log",
-        yscale="log",
-        xlabel="minibatch size",
-        ylabel="time per round (ms, log)",
-        title="Synchronized parallel Q-learning, Blackjack-v1, 16 rollouts",
-    )
-    curve = _series(summaries, "training", "episode_return", "round", env_id="CartPole-v1", minibatch="500")
-    ax = axes[1]
-    if not curve:  # quick runs no CartPole here: training_time_to_return.png has the curve that learns
-        ax.set_visible(False)
-    for backend, points in sorted(curve.items()):
-        color, marker = backend_style(backend)
-        ax.plot([x for x, _ in points], [s.summary.median for _, s in points], color=color,
-                marker=marker, markersize=3, label=backend)  # fmt: skip
-    ax.set(xlabel="round", ylabel="mean episode return", title="Learning curve, CartPole-v1 (same on all)")
-    return True
-
-
 FIGURES = [
     Figure("multi_agent_scaling", _draw_agents, panels=3, workload="multi-agent"),
     Figure("comm_overhead_vs_episodes", _draw_comm, panels=3, workload="multi-agent"),
-    Figure("parallel_training", _draw_training, panels=2, workload="training"),
 ]
+
+
+def figures(workload: Workload) -> list[Figure]:
+    return of_workload(FIGURES, workload)

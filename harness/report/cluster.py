@@ -7,8 +7,13 @@ round against the pattern's minimum; the projection at 1 Gbit/s against the cell
 
 from __future__ import annotations
 
-from . import projection
-from .aggregate import CellSummary
+from collections.abc import Sequence
+
+from workloads.base import Workload
+
+from .. import projection
+from ..aggregate import CellSummary
+from ..checks import Mismatch
 
 WIRE_COLUMNS = (
     ("round_ms", "round_ms (test hosts)"),
@@ -33,7 +38,7 @@ def _wire_table(summaries: list[CellSummary]) -> list[str]:
             continue
         values = dict(params)
         link = f"{values['link_mbit']} Mbit/s" if values.get("link_mbit") else "unlimited"
-        cells = [workload, projection.point_label(values), values["hosts"], link, backend]
+        cells = [workload, projection.point_label(workload, values), values["hosts"], link, backend]
         cells += [f"{metrics[m]:.4g}" if m in metrics else "" for m, _ in WIRE_COLUMNS]
         minimum = metrics.get("wire_min_bytes_per_round")
         cells.append(f"{metrics['wire_bytes_per_round'] / minimum:.3g}" if minimum else "")
@@ -104,3 +109,19 @@ def cluster_section(summaries: list[CellSummary]) -> str | None:
         _projection_table(summaries),
     )
     return "\n".join(wire + check + grid)
+
+
+class _ClusterSection:
+    """The one section of every cluster workload: their cells together, in three tables."""
+
+    def render(
+        self, summaries: list[CellSummary], paper: list[dict[str, str]], unequal: Sequence[Mismatch] = ()
+    ) -> str | None:
+        return cluster_section(summaries)
+
+
+SECTION = _ClusterSection()
+
+
+def sections(workload: Workload) -> list[_ClusterSection]:
+    return [SECTION]
