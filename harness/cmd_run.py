@@ -20,17 +20,19 @@ from .aggregate import summarize_rows
 from .argtypes import assignment, number_in, output_path, whole_number_in
 from .checks import mismatches
 from .errors import UsageError
-from .plan import Cell, build_plan
+from .plan import Cell, build_plan, parameters
 from .progress import RunProgress
 from .reaper import sweep_stale
 from .results import (
-    COLUMNS,
+    SCHEMA_VERSION,
     ResultWriter,
     check_results_header,
+    columns_for,
     finished_cells,
     is_failure,
     read_header,
     read_rows,
+    version_of,
 )
 from .resume import RunChoice, check_resumable, header_difference, recorded_choice
 from .runner import Interrupted, RunSettings, run_plan
@@ -135,7 +137,8 @@ def _open_new(args: argparse.Namespace) -> _Run:
     addresses = clusters.addresses(args, planned)
     if args.out is None:
         path.parent.mkdir(parents=True, exist_ok=True)  # the default results/ folder
-    return _Run(ResultWriter(path, new=True), choice, planned, _new_run_id(), set(), addresses)
+    writer = ResultWriter(path, columns_for(parameters(planned)), new=True)
+    return _Run(writer, choice, planned, _new_run_id(), set(), addresses)
 
 
 def _open_resumed(args: argparse.Namespace) -> _Run:
@@ -145,20 +148,27 @@ def _open_resumed(args: argparse.Namespace) -> _Run:
     if args.out is not None and args.out != path:
         raise UsageError("--out and --resume name different files; --resume appends to its file")
     header = read_header(path)  # also: no such file, a directory, not readable
-    writer = ResultWriter(path, new=False)
+    writer = ResultWriter(path, [], new=False)  # locked first; the columns it needs come with the plan
     try:
         if header:
             check_results_header(path, header)
-        difference = header_difference(header, COLUMNS) if header else None
+            if (version := version_of(header)) != SCHEMA_VERSION:
+                raise UsageError(
+                    f"--resume {path} was written by another version of the harness: its schema version "
+                    f"is {version}, this one writes {SCHEMA_VERSION}; start a new file with --out"
+                )
+        rows = read_rows(path) if header else []
+        recorded = recorded_choice(rows, path) if rows else None
+        choice = _choice(args, recorded)
+        planned = _plan(choice, choice.repeats)
+        run_cells = _plan(recorded, recorded.repeats) if recorded is not None else planned
+        difference = header_difference(header, columns_for(parameters(run_cells))) if header else None
         if difference:
             raise UsageError(
                 f"--resume {path} was written by another version of the harness: {difference}; "
                 "start a new file with --out"
             )
-        rows = read_rows(path) if header else []
-        recorded = recorded_choice(rows, path) if rows else None
-        choice = _choice(args, recorded)
-        planned = _plan(choice, choice.repeats)
+        writer.require(columns_for(parameters(planned)))
         if recorded is not None:
             check_resumable(path, recorded, choice)
         addresses = clusters.addresses(args, planned)

@@ -16,15 +16,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workloads.base import SERIES_PARAMS
-
 from . import placement
 from .aggregate import CellSummary, Params
-from .checks import Mismatch, mismatches, point_of
+from .checks import Mismatch, mismatches
 from .paper import agent_steps_per_s
 from .paper import round_ms as paper_round_ms
 from .report_cluster import cluster_section
 from .results import METADATA_COLUMNS
+from .results.point import is_curve, params_of, point_of, point_text
 from .stats import CONFIDENCE_INTERVAL, MIN_SAMPLES_FOR_CI, RANGE
 
 METADATA_KEYS = tuple(METADATA_COLUMNS)
@@ -356,7 +355,7 @@ def final_outcomes(rows: Iterable[dict[str, str]]) -> dict[tuple[str, ...], dict
     counts once, by how it finally ended, not as an error."""
     last: dict[tuple[str, ...], dict[str, str]] = {}
     for row in rows:
-        if not any(row.get(f"param_{name}") for name in SERIES_PARAMS):
+        if not is_curve(row):
             last[(row["run_id"], row["backend"], row["repeat"], *point_of(row))] = row
     return last
 
@@ -372,7 +371,7 @@ def problem_table(outcomes: dict[tuple[str, ...], dict[str, str]]) -> str | None
     for row in outcomes.values():
         if row["status"] == "ok":
             continue
-        params = " ".join(f"{k[6:]}={v}" for k, v in sorted(row.items()) if k.startswith("param_") and v)
+        params = point_text(params_of(row))
         key = (row["workload"], params, row["backend"], row["status"], row["error"])
         grouped.setdefault(key, []).append(row["repeat"])
     if not grouped:

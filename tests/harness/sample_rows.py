@@ -9,8 +9,11 @@ from typing import Any
 
 from harness import registry, runner
 from harness.plan import Cell
-from harness.results import ResultWriter
+from harness.results import ResultWriter, columns_for
 from harness.runner import RunSettings
+
+EVERY_COLUMN = columns_for(p for workload in registry.WORKLOADS.values() for p in workload.parameters)
+"""The header of a run of every installed workload: the columns any row of these tests may set."""
 
 
 def row(**fields: Any) -> dict[str, Any]:
@@ -49,7 +52,7 @@ def repeats(n: int, **fields: Any) -> list[dict[str, Any]]:
 
 
 def write_results(path: Path, rows: Iterable[dict[str, Any]]) -> Path:
-    writer = ResultWriter(path)
+    writer = ResultWriter(path, EVERY_COLUMN)
     writer.write(rows)
     writer.close()
     return path
