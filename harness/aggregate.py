@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .results.point import Params, params_of
+from .results.point import Params, on_curve, params_of
 from .stats import Summary, summarize
 
 
@@ -28,6 +28,11 @@ class CellSummary:
 
     def param(self, name: str) -> str:
         return dict(self.params).get(name, "")
+
+    @property
+    def on_curve(self) -> bool:
+        """A point of a curve inside a cell (``round``, ``episode``, ...), not a cell's own summary."""
+        return on_curve(self.params)
 
 
 def summarize_rows(rows: Iterable[dict[str, str]]) -> list[CellSummary]:

@@ -13,8 +13,6 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from workloads.base import SERIES_PARAMS
-
 from . import clusters, registry
 from .aggregate import summarize_rows
 from .argtypes import assignment, number_in, output_path, whole_number_in
@@ -232,7 +230,7 @@ def _print_summary(rows: list[dict[str, str]], run_id: str) -> None:
     for column in ("workload", "params", "backend", "metric", "median", "interval", "n"):
         table.add_column(column, overflow="fold")  # a narrow terminal wraps values, never cuts them
     for s in sorted(summaries, key=lambda s: (s.workload, s.params, s.metric, s.backend)):
-        if s.metric in ("startup_s", "broadcast_ms", "gather_ms") or any(map(s.param, SERIES_PARAMS)):
+        if s.metric in ("startup_s", "broadcast_ms", "gather_ms") or s.on_curve:
             continue  # the table shows one line per cell; curves are in the CSV and the figures
         params = " ".join(f"{k}={v}" for k, v in s.params)
         interval = f"{s.summary.interval} [{s.summary.low:.4g}, {s.summary.high:.4g}]"

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workloads.base import SERIES_PARAMS
-
 from .aggregate import CellSummary
 from .gate import GATED_METRICS
 
@@ -59,7 +57,7 @@ def points(summaries: list[CellSummary]) -> list[Point]:
         gated = GATED_METRICS.get(s.workload)
         if gated is None or s.metric != gated[0] or s.backend not in CELLS:
             continue
-        if any(name in SERIES_PARAMS for name, _ in s.params):
+        if s.on_curve:
             continue
         found.setdefault((s.workload, s.params), {})[s.backend] = s
     result = []

@@ -45,6 +45,11 @@ def cell_params(params: Params) -> Params:
     return tuple((name, value) for name, value in params if name not in SERIES_PARAMS)
 
 
+def on_curve(params: Params) -> bool:
+    """Whether a point places its rows on a curve inside a cell (it has a series parameter)."""
+    return any(name in SERIES_PARAMS for name, _ in params)
+
+
 def is_curve(row: Mapping[str, Any]) -> bool:
     """Whether the row is a point of a curve inside its cell: its ``row_kind`` says so, or (a row of a
     version-1 file, or fresh from the runner) it sets a series parameter."""

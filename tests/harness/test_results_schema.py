@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness import plan
+from harness import plan, report
 from harness.aggregate import summarize_rows
+from harness.checks import mismatches
 from harness.errors import UsageError
 from harness.results import ResultWriter, columns_for, load, read_rows, schema
 from workloads.base import SERIES_PARAMS, Parameter
@@ -163,3 +164,26 @@ def test_load_refuses_a_value_that_is_not_of_its_declared_type(tmp_path: Path):
     path = _write(tmp_path / "run.csv", columns_for([FOO]), [_row(param_foo="many")])
     with pytest.raises(UsageError, match="'param_foo' does not hold int values"):
         load([path], parameters=[FOO])
+
+
+def test_a_plugin_parameter_keeps_its_points_apart_in_every_consumer_of_rows(tmp_path: Path):
+    """The equal-work check, the report's outcome count and problem table, and the summaries all see
+    foo=1 and foo=2 as two points (before, the writer dropped the column: one point whose backends
+    did unequal work, and one cell where there were two)."""
+    rows = [
+        _row(backend=backend, param_foo=foo, work=10 * foo, cell=f"plugin[foo={foo}]@{backend}")
+        for backend in ("sequential", "reactor")
+        for foo in (1, 2)
+    ]
+    rows.append(_row(param_foo=3, status="error", error="boom", value=None, cell="plugin[foo=3]@sequential"))
+    rows.append(_row(param_foo=1, param_round=4, metric="return", cell="plugin[foo=1]@sequential"))
+    written = read_rows(_write(tmp_path / "run.csv", columns_for([FOO]), rows))
+    assert mismatches(written) == []
+    outcomes = report.final_outcomes(written)
+    assert len(outcomes) == 5  # four ok cells and the failed one; the curve point is no cell
+    assert "| plugin | foo=3 | sequential | error |" in (report.problem_table(outcomes) or "")
+    summaries = summarize_rows(written)
+    assert {(s.backend, s.params) for s in summaries if not s.on_curve} == {
+        (b, (("foo", f),)) for b in ("sequential", "reactor") for f in ("1", "2")
+    }
+    assert [s.params for s in summaries if s.on_curve] == [(("foo", "1"), ("round", "4"))]
