@@ -166,9 +166,9 @@ def _open_resumed(args: argparse.Namespace) -> _Run:
                 f"--resume {path} was written by another version of the harness: {difference}; "
                 "start a new file with --out"
             )
-        writer.require(columns_for(parameters(planned)))
         if recorded is not None:
             check_resumable(path, recorded, choice)
+        writer.require(columns_for(parameters(planned)))  # the header of a file cut before its rows
         addresses = clusters.addresses(args, planned)
     except BaseException:
         writer.close()

@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.stats
 
 BOOTSTRAP_RESAMPLES = 2000
 MIN_SAMPLES_FOR_CI = 5
@@ -77,7 +76,12 @@ def _percentile_bootstrap(
     samples: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], confidence: float, seed: int
 ) -> tuple[float, float]:
     """``scipy.stats.bootstrap``'s percentile interval of ``statistic`` over independently resampled
-    ``samples``, ``BOOTSTRAP_RESAMPLES`` times from a generator seeded with ``seed``."""
+    ``samples``, ``BOOTSTRAP_RESAMPLES`` times from a generator seeded with ``seed``.
+
+    scipy.stats is imported here, on first use: importing it takes about a second, which every
+    command (and ``run``'s start, which a second run's lock check races) would pay otherwise."""
+    import scipy.stats
+
     result = scipy.stats.bootstrap(
         samples,
         statistic,

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from workloads.base import Parameter
 
@@ -20,6 +19,9 @@ from ..errors import UsageError
 from .point import CURVE, PARAM_PREFIX, ROW_KIND, SAMPLE
 from .reader import read_rows
 from .schema import FLOAT_COLUMNS, INT_COLUMNS, declared
+
+if TYPE_CHECKING:  # pandas is imported on first use: every command and cell imports this package
+    import pandas as pd
 
 PANDAS_TYPES = {int: "Int64", float: "float64", bool: "boolean", str: "string"}
 """How a declared parameter type loads."""
@@ -32,6 +34,8 @@ def load(
 
     ``parameters`` type the ``param_*`` columns; by default those every installed workload declares.
     A parameter no declaration names stays text. Values are floats (NaN where a cell failed)."""
+    import pandas as pd
+
     rows = [row for path in paths for row in read_rows(Path(path))]
     frame = pd.DataFrame(rows, dtype="string") if rows else pd.DataFrame(columns=[ROW_KIND], dtype="string")
     frame = frame[frame[ROW_KIND] == (CURVE if curves else SAMPLE)].reset_index(drop=True)
@@ -49,6 +53,8 @@ def load(
 
 def _typed(column: pd.Series, kind: type) -> pd.Series:
     """``column`` (text, blank where unset) as ``kind``; a value that is not one is a UsageError."""
+    import pandas as pd
+
     blank = column.isna() | (column == "")
     try:
         if kind is bool:

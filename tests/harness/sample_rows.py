@@ -51,8 +51,9 @@ def repeats(n: int, **fields: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def write_results(path: Path, rows: Iterable[dict[str, Any]]) -> Path:
-    writer = ResultWriter(path, EVERY_COLUMN)
+def write_results(path: Path, rows: Iterable[dict[str, Any]], columns: list[str] | None = None) -> Path:
+    """``rows`` in a new results file with ``columns`` (default: every installed workload's)."""
+    writer = ResultWriter(path, columns or EVERY_COLUMN)
     writer.write(rows)
     writer.close()
     return path
