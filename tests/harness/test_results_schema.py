@@ -12,6 +12,7 @@ import pytest
 from harness import plan, report
 from harness.aggregate import summarize_rows
 from harness.checks import mismatches
+from harness.cli import main
 from harness.errors import UsageError
 from harness.results import ResultWriter, columns_for, load, read_rows, schema
 from workloads.base import SERIES_PARAMS, Parameter
@@ -187,3 +188,12 @@ def test_a_plugin_parameter_keeps_its_points_apart_in_every_consumer_of_rows(tmp
         (b, (("foo", f),)) for b in ("sequential", "reactor") for f in ("1", "2")
     }
     assert [s.params for s in summaries if s.on_curve] == [(("foo", "1"), ("round", "4"))]
+
+
+def test_resuming_a_version_1_file_is_refused_in_one_line(tmp_path: Path, capsys):
+    old = tmp_path / "old.csv"
+    old.write_bytes(V1_FILE.read_bytes())
+    assert main(["run", "--resume", str(old)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "its schema version is 1, this one writes 2" in err
+    assert old.read_bytes() == V1_FILE.read_bytes()
