@@ -15,6 +15,7 @@ from harness.checks import mismatches
 from harness.cli import main
 from harness.errors import UsageError
 from harness.results import ResultWriter, columns_for, load, read_rows, schema
+from tests.conftest import run_cli
 from workloads.base import SERIES_PARAMS, Parameter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -197,3 +198,70 @@ def test_resuming_a_version_1_file_is_refused_in_one_line(tmp_path: Path, capsys
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "its schema version is 1, this one writes 2" in err
     assert old.read_bytes() == V1_FILE.read_bytes()
+
+
+PLUGIN_WORKLOAD = """
+from workloads.base import SERIES_PARAMETERS, Measurement, Parameter, Workload
+
+
+class Scale(Workload):
+    name = "scale"
+    suite = "scale"
+    in_all = False
+    description = "a plugin workload whose parameter no built-in has"
+    metrics = (("round_ms", "ms"),)
+    parameters = (Parameter("foo", int, "how much"), *SERIES_PARAMETERS)
+    repeats = {"smoke": 1, "quick": 1, "paper": 1}
+    undeclared = ""
+
+    def grid(self, profile):
+        return [{"foo": 1}, {"foo": 2}]
+
+    def measure(self, backend, params, profile):
+        measurement = Measurement(work=params["foo"], rounds=1)
+        measurement.add("round_ms", 1.0 if params["foo"] == 1 else 100.0, "ms")
+        measurement.add_point({"round": 0, **({self.undeclared: 1} if self.undeclared else {})},
+                              "loss", 0.5, "")
+        return measurement
+
+
+class Leaky(Scale):
+    name = "leaky"
+    suite = "leaky"
+    undeclared = "bar"
+"""
+
+
+def _plugin(site: Path) -> Path:
+    info = site / "bench_scale-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bench-scale\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(
+        "[actor_reactor_bench.workloads]\nscale = bench_scale:Scale\nleaky = bench_scale:Leaky\n"
+    )
+    (site / "bench_scale.py").write_text(PLUGIN_WORKLOAD)
+    return site
+
+
+@pytest.mark.slow
+def test_a_plugin_workload_with_its_own_parameter_runs_end_to_end(tmp_path: Path):
+    """Its parameter gets a column and its points stay apart in the CSV; a row with a key it did not
+    declare stops the run with one line (exit 2) and writes nothing of that cell."""
+    site = _plugin(tmp_path / "site")
+    out = tmp_path / "scale.csv"
+    common = ["--profile", "smoke", "--backends", "sequential", "--quiet"]
+    result = run_cli("run", "--suite", "scale", *common, "--out", str(out), pythonpath=[site], timeout=240)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = read_rows(out)
+    assert {(r["param_foo"], r["metric"], r["row_kind"]) for r in rows} >= {
+        ("1", "round_ms", "sample"),
+        ("2", "round_ms", "sample"),
+        ("1", "loss", "curve"),
+    }
+    medians = {s.params: s.summary.median for s in summarize_rows(rows) if s.metric == "round_ms"}
+    assert medians == {(("foo", "1"),): 1.0, (("foo", "2"),): 100.0}
+    leaky = tmp_path / "leaky.csv"
+    refused = run_cli("run", "--suite", "leaky", *common, "--out", str(leaky), pythonpath=[site], timeout=240)
+    assert refused.returncode == 2 and refused.stderr.count("\n") <= 2, refused.stderr
+    assert "'param_bar', a column the results file does not have" in refused.stderr.splitlines()[-1]
+    assert read_rows(leaky) == []
