@@ -8,27 +8,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
+from .results.point import Params, on_curve, params_of
 from .stats import Summary, summarize
-
-Params = tuple[tuple[str, str], ...]
-"""A parameter point: (name, value) for every ``param_*`` a row sets, by name, without the prefix."""
-
-
-def params_of(row: dict[str, Any]) -> Params:
-    """The parameter point of a row from a CSV (strings) or fresh from the runner (ints, None): blank
-    and None are unset, 0 is a value, so both name the same point."""
-    return tuple(
-        sorted(
-            (k[6:], str(v)) for k, v in row.items() if k.startswith("param_") and v is not None and v != ""
-        )
-    )
-
-
-def point_name(workload: str, params: Params) -> str:
-    """``workload[name=value,...]``: how the gate and the checks name a point."""
-    return f"{workload}[{','.join(f'{k}={v}' for k, v in params)}]"
 
 
 @dataclass(frozen=True)
@@ -46,6 +28,11 @@ class CellSummary:
 
     def param(self, name: str) -> str:
         return dict(self.params).get(name, "")
+
+    @property
+    def on_curve(self) -> bool:
+        """A point of a curve inside a cell (``round``, ``episode``, ...), not a cell's own summary."""
+        return on_curve(self.params)
 
 
 def summarize_rows(rows: Iterable[dict[str, str]]) -> list[CellSummary]:

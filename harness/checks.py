@@ -15,18 +15,11 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from workloads.base import SERIES_PARAMS
-
-from .aggregate import Params, params_of, point_name
+from .results.point import Params, cell_params, params_of, point_name
 
 WORK = "work"
 RESULTS = "result_digest"
 """The two columns compared: what a cell did (env steps, bytes, ...) and what it ended with."""
-
-
-def point_of(row: dict[str, str]) -> tuple[str, ...]:
-    """A parameter point independent of backend: workload plus every param_* value."""
-    return (row["workload"], *(f"{k}={v}" for k, v in sorted(row.items()) if k.startswith("param_") and v))
 
 
 @dataclass(frozen=True)
@@ -71,7 +64,7 @@ def mismatches(
         if row["status"] != "ok":
             continue
         # a curve's rows (``param_round``, ...) are their cell's: one mismatch per cell, not per point
-        cell = tuple((name, value) for name, value in params_of(row) if name not in SERIES_PARAMS)
+        cell = cell_params(params_of(row))
         key = (str(row.get("run_id") or ""), row["workload"], cell)
         for column in (WORK, RESULTS):
             value = row.get(column)

@@ -13,24 +13,24 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from workloads.base import SERIES_PARAMS
-
 from . import clusters, registry
 from .aggregate import summarize_rows
 from .argtypes import assignment, number_in, output_path, whole_number_in
 from .checks import mismatches
 from .errors import UsageError
-from .plan import Cell, build_plan
+from .plan import Cell, build_plan, parameters
 from .progress import RunProgress
 from .reaper import sweep_stale
 from .results import (
-    COLUMNS,
+    SCHEMA_VERSION,
     ResultWriter,
     check_results_header,
+    columns_for,
     finished_cells,
     is_failure,
     read_header,
     read_rows,
+    version_of,
 )
 from .resume import RunChoice, check_resumable, header_difference, recorded_choice
 from .runner import Interrupted, RunSettings, run_plan
@@ -135,7 +135,8 @@ def _open_new(args: argparse.Namespace) -> _Run:
     addresses = clusters.addresses(args, planned)
     if args.out is None:
         path.parent.mkdir(parents=True, exist_ok=True)  # the default results/ folder
-    return _Run(ResultWriter(path, new=True), choice, planned, _new_run_id(), set(), addresses)
+    writer = ResultWriter(path, columns_for(parameters(planned)), new=True)
+    return _Run(writer, choice, planned, _new_run_id(), set(), addresses)
 
 
 def _open_resumed(args: argparse.Namespace) -> _Run:
@@ -145,22 +146,29 @@ def _open_resumed(args: argparse.Namespace) -> _Run:
     if args.out is not None and args.out != path:
         raise UsageError("--out and --resume name different files; --resume appends to its file")
     header = read_header(path)  # also: no such file, a directory, not readable
-    writer = ResultWriter(path, new=False)
+    writer = ResultWriter(path, [], new=False)  # locked first; the columns it needs come with the plan
     try:
         if header:
             check_results_header(path, header)
-        difference = header_difference(header, COLUMNS) if header else None
+            if (version := version_of(header)) != SCHEMA_VERSION:
+                raise UsageError(
+                    f"--resume {path} was written by another version of the harness: its schema version "
+                    f"is {version}, this one writes {SCHEMA_VERSION}; start a new file with --out"
+                )
+        rows = read_rows(path) if header else []
+        recorded = recorded_choice(rows, path) if rows else None
+        choice = _choice(args, recorded)
+        planned = _plan(choice, choice.repeats)
+        run_cells = _plan(recorded, recorded.repeats) if recorded is not None else planned
+        difference = header_difference(header, columns_for(parameters(run_cells))) if header else None
         if difference:
             raise UsageError(
                 f"--resume {path} was written by another version of the harness: {difference}; "
                 "start a new file with --out"
             )
-        rows = read_rows(path) if header else []
-        recorded = recorded_choice(rows, path) if rows else None
-        choice = _choice(args, recorded)
-        planned = _plan(choice, choice.repeats)
         if recorded is not None:
             check_resumable(path, recorded, choice)
+        writer.require(columns_for(parameters(planned)))  # the header of a file cut before its rows
         addresses = clusters.addresses(args, planned)
     except BaseException:
         writer.close()
@@ -222,7 +230,7 @@ def _print_summary(rows: list[dict[str, str]], run_id: str) -> None:
     for column in ("workload", "params", "backend", "metric", "median", "interval", "n"):
         table.add_column(column, overflow="fold")  # a narrow terminal wraps values, never cuts them
     for s in sorted(summaries, key=lambda s: (s.workload, s.params, s.metric, s.backend)):
-        if s.metric in ("startup_s", "broadcast_ms", "gather_ms") or any(map(s.param, SERIES_PARAMS)):
+        if s.metric in ("startup_s", "broadcast_ms", "gather_ms") or s.on_curve:
             continue  # the table shows one line per cell; curves are in the CSV and the figures
         params = " ".join(f"{k}={v}" for k, v in s.params)
         interval = f"{s.summary.interval} [{s.summary.low:.4g}, {s.summary.high:.4g}]"

@@ -21,14 +21,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from workloads.base import SERIES_PARAMS, Objective
+from workloads.base import Objective
 
 from . import registry
-from .aggregate import Params, params_of, point_name
 from .checks import mismatches
 from .errors import UsageError
 from .outputs import write_atomically
 from .results import is_failure
+from .results.point import Params, is_curve, params_of, point_name
 from .stats import Summary, median, ratio_interval
 
 DEFAULT_TOLERANCE = 0.25
@@ -81,11 +81,6 @@ class Verdict:
     """False for a baseline case this run did not measure (it fails unless missing cases are allowed)."""
 
 
-def _blank(value: object) -> bool:
-    """A parameter a row does not use: empty in a CSV, None in rows fresh from the runner (0 is a value)."""
-    return value is None or value == ""
-
-
 def split_runs(rows: Iterable[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
     """The rows of each run (``run_id``), in the order the runs first appear."""
     runs: dict[str, list[dict[str, str]]] = {}
@@ -107,7 +102,7 @@ def measured_cases(rows: Iterable[dict[str, str]]) -> dict[str, Case]:
     objectives = gated_objectives()
     for row in run:
         gated = objectives.get(row["workload"])
-        if gated is None or not all(_blank(row.get(f"param_{name}")) for name in SERIES_PARAMS):
+        if gated is None or is_curve(row):
             continue
         metric, is_rate = gated.metric, gated.higher_is_better
         key = (params_of(row), row["workload"], row["backend"])

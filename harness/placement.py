@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workloads.base import SERIES_PARAMS
-
 from .aggregate import CellSummary
 from .gate import gated_objectives
 
@@ -60,7 +58,7 @@ def points(summaries: list[CellSummary]) -> list[Point]:
         gated = objectives.get(s.workload)
         if gated is None or s.metric != gated.metric or s.backend not in CELLS:
             continue
-        if any(name in SERIES_PARAMS for name, _ in s.params):
+        if s.on_curve:
             continue
         found.setdefault((s.workload, s.params), {})[s.backend] = s
     result = []

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from workloads.base import BadOption
+from workloads.base import BadOption, Parameter
 
 from . import registry
 from .errors import UsageError
@@ -50,6 +50,13 @@ class Cell:
     def short_label(self) -> str:
         """The label with the backend first, for a line that may be cut at its end."""
         return f"{self.backend}: {self._point_text()} #{self.repeat + 1}"
+
+
+def parameters(cells: list[Cell]) -> list[Parameter]:
+    """What the workloads of ``cells`` declare they may write (the results file's ``param_*``
+    columns: ``results.columns_for``)."""
+    names = dict.fromkeys(cell.workload for cell in cells)
+    return [p for name in names for p in registry.WORKLOADS[name].parameters]
 
 
 def cell_key(workload: str, params: dict[str, Any], backend: str) -> str:

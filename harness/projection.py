@@ -71,7 +71,7 @@ def cell_medians(summaries: list[CellSummary]) -> dict[tuple, dict[str, float]]:
     a curve inside a cell): what the projection, the cluster figures and tables all read."""
     cells: dict[tuple, dict[str, float]] = {}
     for s in summaries:
-        if s.param("hosts") and not s.param("round"):
+        if s.param("hosts") and not s.on_curve:
             cells.setdefault((s.workload, s.params, s.backend), {})[s.metric] = s.summary.median
     return cells
 

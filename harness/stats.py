@@ -1,6 +1,8 @@
 """Pure statistics over lists of samples (one sample per repeat): medians and bootstrap intervals.
 
 Kept free of I/O and of the CSV layout, in the spirit of rliable: callers pass plain sequences.
+The intervals are ``scipy.stats.bootstrap``'s percentile intervals, seeded so that they are the same
+every time the same samples are summarized.
 
 Below ``MIN_SAMPLES_FOR_CI`` samples a bootstrap "95% interval" of the median is only the range of
 the samples (with 2 or 3 samples the resampled medians' 2.5% and 97.5% quantiles are the smallest
@@ -10,7 +12,7 @@ and largest sample), so such a summary *is* the range (min-max) and says so (``S
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,17 +53,46 @@ def median(values: Sequence[float]) -> float:
 def bootstrap_interval(
     values: Sequence[float], confidence: float = 0.95, seed: int = 0
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of the median; a single sample gives a zero-width interval."""
+    """Percentile bootstrap interval of the median; a single sample gives a zero-width interval.
+
+    Seeded, so that a report regenerated from the same CSV shows the same intervals."""
     data = np.asarray(values, dtype=float)
     if data.size == 0:
         raise ValueError("interval of no values")
     if data.size == 1:
         return float(data[0]), float(data[0])
-    rng = np.random.default_rng(seed)
-    resamples = rng.choice(data, size=(BOOTSTRAP_RESAMPLES, data.size), replace=True)
-    medians = np.median(resamples, axis=1)
-    alpha = (1.0 - confidence) / 2.0
-    return float(np.quantile(medians, alpha)), float(np.quantile(medians, 1.0 - alpha))
+    return _percentile_bootstrap((data,), _median_statistic, confidence, seed)
+
+
+def _median_statistic(sample: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.median(sample, axis=axis)
+
+
+def _median_ratio_statistic(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.median(a, axis=axis) / np.median(b, axis=axis)
+
+
+def _percentile_bootstrap(
+    samples: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], confidence: float, seed: int
+) -> tuple[float, float]:
+    """``scipy.stats.bootstrap``'s percentile interval of ``statistic`` over independently resampled
+    ``samples``, ``BOOTSTRAP_RESAMPLES`` times from a generator seeded with ``seed``.
+
+    scipy.stats is imported here, on first use: importing it takes about a second, which every
+    command (and ``run``'s start, which a second run's lock check races) would pay otherwise."""
+    import scipy.stats
+
+    result = scipy.stats.bootstrap(
+        samples,
+        statistic,
+        n_resamples=BOOTSTRAP_RESAMPLES,
+        confidence_level=confidence,
+        method="percentile",
+        vectorized=True,
+        paired=False,
+        rng=np.random.default_rng(seed),
+    )
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
 def summarize(values: Sequence[float], confidence: float = 0.95) -> Summary:
@@ -88,10 +119,5 @@ def ratio_interval(
     n = int(min(a.size, b.size))
     if n < MIN_SAMPLES_FOR_CI:
         return Summary(point, float(a.min() / b.max()), float(a.max() / b.min()), n)
-    rng = np.random.default_rng(seed)
-    ra = np.median(rng.choice(a, size=(BOOTSTRAP_RESAMPLES, a.size)), axis=1)
-    rb = np.median(rng.choice(b, size=(BOOTSTRAP_RESAMPLES, b.size)), axis=1)
-    ratios = ra / rb
-    alpha = (1.0 - confidence) / 2.0
-    low, high = np.quantile(ratios, alpha), np.quantile(ratios, 1.0 - alpha)
-    return Summary(point, float(low), float(high), n)
+    low, high = _percentile_bootstrap((a, b), _median_ratio_statistic, confidence, seed)
+    return Summary(point, low, high, n)

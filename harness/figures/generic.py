@@ -29,13 +29,7 @@ def _axes_params(workload: Workload) -> tuple[str, bool, tuple[str, ...]]:
 def _cells(summaries: list[CellSummary], workload: Workload) -> list[CellSummary]:
     """The workload's cells of its primary metric, not the points of a curve inside a cell."""
     metric = workload.primary_metric
-    return [
-        s
-        for s in summaries
-        if s.workload == workload.name
-        and s.metric == metric
-        and not any(s.param(name) for name in SERIES_PARAMS)
-    ]
+    return [s for s in summaries if s.workload == workload.name and s.metric == metric and not s.on_curve]
 
 
 def _panels(cells: list[CellSummary], others: tuple[str, ...]) -> list[tuple[tuple[str, str], ...]]:

@@ -16,12 +16,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from workloads.base import SERIES_PARAMS, Workload
+from workloads.base import Workload
 
 from .. import placement, registry
 from ..aggregate import CellSummary
-from ..checks import Mismatch, mismatches, point_of
+from ..checks import Mismatch, mismatches
 from ..results import METADATA_COLUMNS
+from ..results.point import is_curve, params_of, point_of, point_text
 from . import generic
 from .overview import tables_section
 from .tables import UNEQUAL_MARK, Section, _Unequal, section_table, table_cell
@@ -90,7 +91,7 @@ def final_outcomes(rows: Iterable[dict[str, str]]) -> dict[tuple[str, ...], dict
     counts once, by how it finally ended, not as an error."""
     last: dict[tuple[str, ...], dict[str, str]] = {}
     for row in rows:
-        if not any(row.get(f"param_{name}") for name in SERIES_PARAMS):
+        if not is_curve(row):
             last[(row["run_id"], row["backend"], row["repeat"], *point_of(row))] = row
     return last
 
@@ -106,7 +107,7 @@ def problem_table(outcomes: dict[tuple[str, ...], dict[str, str]]) -> str | None
     for row in outcomes.values():
         if row["status"] == "ok":
             continue
-        params = " ".join(f"{k[6:]}={v}" for k, v in sorted(row.items()) if k.startswith("param_") and v)
+        params = point_text(params_of(row))
         key = (row["workload"], params, row["backend"], row["status"], row["error"])
         grouped.setdefault(key, []).append(row["repeat"])
     if not grouped:

@@ -46,7 +46,7 @@ PERCENTILE_SUFFIXES = ("_p10", "_p90", "_p99")
 
 
 def _is_curve(summary: CellSummary) -> bool:
-    return any(name in SERIES_PARAMS for name, _ in summary.params)
+    return summary.on_curve
 
 
 def _row(texts: Sequence[str], cell: Callable[[str], str]) -> str:

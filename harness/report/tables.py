@@ -123,8 +123,7 @@ def section_table(
         if s.workload == section.workload
         and s.metric == section.metric
         and all(s.param(k) == v for k, v in section.fixed.items())
-        and not s.param("round")
-        and not s.param("episode")
+        and not s.on_curve
     ]
     if not cells:
         return None

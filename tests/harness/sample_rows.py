@@ -9,8 +9,11 @@ from typing import Any
 
 from harness import registry, runner
 from harness.plan import Cell
-from harness.results import ResultWriter
+from harness.results import ResultWriter, columns_for
 from harness.runner import RunSettings
+
+EVERY_COLUMN = columns_for(p for workload in registry.WORKLOADS.values() for p in workload.parameters)
+"""The header of a run of every installed workload: the columns any row of these tests may set."""
 
 
 def row(**fields: Any) -> dict[str, Any]:
@@ -48,8 +51,9 @@ def repeats(n: int, **fields: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def write_results(path: Path, rows: Iterable[dict[str, Any]]) -> Path:
-    writer = ResultWriter(path)
+def write_results(path: Path, rows: Iterable[dict[str, Any]], columns: list[str] | None = None) -> Path:
+    """``rows`` in a new results file with ``columns`` (default: every installed workload's)."""
+    writer = ResultWriter(path, columns or EVERY_COLUMN)
     writer.write(rows)
     writer.close()
     return path

@@ -10,6 +10,7 @@ from harness.errors import UsageError
 from harness.gate import measured_cases, read_baseline
 from harness.results import INTERRUPTED, ResultWriter
 from tests.conftest import FAULT_HOOKS, run_cli
+from tests.harness.sample_rows import EVERY_COLUMN
 
 
 def _rows(reactor_scale: float = 1.0, jitter: float = 0.0, reactor_status: str = "ok"):
@@ -27,7 +28,7 @@ def _rows(reactor_scale: float = 1.0, jitter: float = 0.0, reactor_status: str =
 
 
 def _csv(path: Path, rows) -> Path:
-    writer = ResultWriter(path)
+    writer = ResultWriter(path, EVERY_COLUMN)
     writer.write(rows)
     writer.close()
     return path

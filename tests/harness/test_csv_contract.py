@@ -27,8 +27,9 @@ pytestmark = pytest.mark.slow  # the CLI end to end
 
 REQUIRED = ["run_id", "started_utc", "suite", "workload", "backend", "repeat", "metric", "value", "unit",
             "status", "error"]  # fmt: skip
-PARAMS = ["param_n_actors", "param_object_bytes", "param_env_id", "param_n_envs", "param_n_agents",
-          "param_steps_per_round", "param_workers", "param_minibatch", "param_round"]  # fmt: skip
+PARAMS = ["param_n_actors", "param_object_bytes", "param_variant", "param_round", "param_episode",
+          "param_env_steps"]  # fmt: skip
+"""One column per parameter the run's workloads declare: collectives' own and the curves'."""
 METADATA = ["harness_version", "git_commit", "python_version", "gil_enabled", "numpy_version", "ray_version",
             "gymnasium_version", "ale_py_version", "xronos_version", "cpu_model", "cpu_count",
             "hostname"]  # fmt: skip
@@ -68,6 +69,7 @@ def test_the_design_columns_are_all_there(run):
     assert len(header) == len(set(header))
     missing = [column for column in REQUIRED + PARAMS + METADATA if column not in header]
     assert missing == []
+    assert sorted(c for c in header if c.startswith("param_")) == sorted(PARAMS)  # no other workload's
 
 
 def test_every_row_says_what_was_measured_where(run):

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 from harness import gate, registry
-from harness.aggregate import params_of, point_name
 from harness.cli import main
 from harness.plan import build_plan
+from harness.results.point import params_of, point_name
 from harness.runner import RunSettings
 from tests.harness.sample_rows import cell_rows, write_results
 

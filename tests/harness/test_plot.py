@@ -2,6 +2,7 @@ from pathlib import Path
 
 from harness.cli import main
 from harness.results import ResultWriter
+from tests.harness.sample_rows import EVERY_COLUMN
 
 
 def _rows():
@@ -28,7 +29,7 @@ def _rows():
 
 def test_plot_writes_figures_with_data_only(tmp_path: Path, capsys):
     csv_path = tmp_path / "run.csv"
-    writer = ResultWriter(csv_path)
+    writer = ResultWriter(csv_path, EVERY_COLUMN)
     writer.write(list(_rows()))
     writer.close()
     out = tmp_path / "figs"
@@ -43,6 +44,6 @@ def test_plot_writes_figures_with_data_only(tmp_path: Path, capsys):
 
 def test_plot_without_matching_rows_is_a_usage_error(tmp_path: Path, capsys):
     csv_path = tmp_path / "empty.csv"
-    ResultWriter(csv_path).close()
+    ResultWriter(csv_path, EVERY_COLUMN).close()
     assert main(["plot", str(csv_path), "--out", str(tmp_path / "figs")]) == 2
     assert "no ok rows" in capsys.readouterr().err

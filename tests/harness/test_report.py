@@ -4,12 +4,13 @@ from pathlib import Path
 
 from harness.cli import main
 from harness.results import ResultWriter
+from tests.harness.sample_rows import EVERY_COLUMN
 from tests.harness.test_plot import _rows
 
 
 def _csv(tmp_path: Path) -> Path:
     path = tmp_path / "run.csv"
-    writer = ResultWriter(path)
+    writer = ResultWriter(path, EVERY_COLUMN)
     writer.write(_rows())
     writer.close()
     return path

@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import UsageError
-from harness.results import COLUMNS, INTERRUPTED, ResultWriter, finished_cells, read_rows
+from harness.results import INTERRUPTED, ResultWriter, finished_cells, read_rows
+from tests.harness.sample_rows import EVERY_COLUMN as COLUMNS
 
 
 def _row(cell: str, repeat: int, status: str = "ok", error: str = "", value: float | None = 1.5) -> dict:
@@ -27,7 +28,7 @@ def _row(cell: str, repeat: int, status: str = "ok", error: str = "", value: flo
 
 def test_rows_are_on_disk_as_soon_as_written(tmp_path: Path):
     path = tmp_path / "run.csv"
-    writer = ResultWriter(path)
+    writer = ResultWriter(path, COLUMNS)
     writer.write([_row("a", 0)])
     rows = read_rows(path)  # read while the writer is still open: nothing is buffered
     assert len(rows) == 1 and rows[0]["value"] == "1.5" and rows[0]["param_n_actors"] == "2"
@@ -37,7 +38,7 @@ def test_rows_are_on_disk_as_soon_as_written(tmp_path: Path):
 def test_append_keeps_one_header(tmp_path: Path):
     path = tmp_path / "run.csv"
     for repeat in range(3):
-        writer = ResultWriter(path, new=repeat == 0)
+        writer = ResultWriter(path, COLUMNS, new=repeat == 0)
         writer.write([_row("a", repeat)])
         writer.close()
     lines = path.read_text().splitlines()
@@ -73,7 +74,7 @@ def test_corrupt_files_are_usage_errors(tmp_path: Path, content: str, message: s
 
 def test_non_numeric_ok_value_is_rejected(tmp_path: Path):
     path = tmp_path / "run.csv"
-    writer = ResultWriter(path)
+    writer = ResultWriter(path, COLUMNS)
     writer.write([_row("a", 0, value="fast")])  # type: ignore[arg-type]
     writer.close()
     with pytest.raises(UsageError, match="not a number"):

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from harness import registry
 from harness.cli import main
-from harness.results import read_rows
+from harness.results import columns_for, read_rows
 from tests.conftest import FAULT_HOOKS, ROOT, cli_environment, run_cli, tagged_processes
 from tests.harness.sample_rows import repeats, row, write_results
 
@@ -267,7 +268,9 @@ def test_resume_with_other_workload_options_is_refused(tmp_path: Path, capsys):
     """``--set`` changes the cells' parameters: a run with target=50 is not one with target=60."""
     recorded = {"suite": "training-return", "profile": "smoke", "run_backends": "sequential",
                 "run_threads": 2, "run_processes": 2, "run_options": "target=50"}  # fmt: skip
-    results = write_results(tmp_path / "run.csv", [row(**recorded, workload="training-return")])
+    columns = columns_for(registry.WORKLOADS["training-return"].parameters)  # as its run writes them
+    own = {k: v for k, v in row(**recorded, workload="training-return").items() if not k.startswith("param_")}
+    results = write_results(tmp_path / "run.csv", [own], columns)
     before = results.read_bytes()
     assert main(["run", "--resume", str(results), "--set", "target=60"]) == 2
     err = _error(capsys)

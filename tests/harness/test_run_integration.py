@@ -13,8 +13,8 @@ import pytest
 from backends.sequential import SequentialBackend
 from harness import interpreters
 from harness.leftover_watch import Watch
-from harness.registry import BACKENDS, WORKLOADS
-from harness.results import BASE_COLUMNS, METADATA_COLUMNS, PARAM_COLUMNS, read_rows
+from harness.registry import BACKENDS, SUITES, WORKLOADS
+from harness.results import BASE_COLUMNS, METADATA_COLUMNS, columns_for, read_rows
 from tests.conftest import tagged, tagged_processes
 from workloads import training
 from workloads.sampling import PAPER_ONLY_BACKENDS
@@ -32,7 +32,8 @@ def test_smoke_suite_end_to_end(cli, tmp_path: Path):
     assert result.returncode == 0, result.stderr[-2000:]
     with out.open(newline="") as handle:
         header = next(csv.reader(handle))
-    for column in BASE_COLUMNS + PARAM_COLUMNS + METADATA_COLUMNS:
+    declared = columns_for(p for name in SUITES["smoke"] for p in WORKLOADS[name].parameters)
+    for column in BASE_COLUMNS + declared + METADATA_COLUMNS:
         assert column in header
     all_rows = read_rows(out)
     assert {r["backend"] for r in all_rows} == set(BACKENDS) - set(PAPER_ONLY_BACKENDS)

@@ -140,24 +140,24 @@ def _stall_results_write(where: str, mark: str) -> None:
     """Stalls inside ``ResultWriter.write`` of one cell at one row: patched where every value of a row
     becomes text (``results._cell_text``), so that the stall is in the middle of that cell's rows
     whichever way the writer hands them to the file."""
-    from harness import results
+    from harness.results import writer as results
 
     cell, row = (int(part) for part in where.split(":"))
-    stall_at = (row - 1) * len(results.COLUMNS) + 1  # the first value of that row
     calls = itertools.count(1)
-    state = {"armed": False, "values": 0}
+    state = {"armed": False, "values": 0, "stall_at": 0}
     write, cell_text = results.ResultWriter.write, results._cell_text
 
     @functools.wraps(write)
     def counted_write(self, rows):
         state["armed"], state["values"] = next(calls) == cell, 0
+        state["stall_at"] = (row - 1) * len(self.columns) + 1  # the first value of that row
         return write(self, rows)
 
     @functools.wraps(cell_text)
     def stalling_cell_text(value):
         if state["armed"]:
             state["values"] += 1
-            if state["values"] == stall_at:
+            if state["values"] == state["stall_at"]:
                 with open(mark, "w"):
                     pass
                 time.sleep(STALL_S)
