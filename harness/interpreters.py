@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from backends.freethreaded import FREE_THREADED
+from backends.base import FREE_THREADED
 
 from .build_freethreaded import VENV as FREE_THREADED_VENV
 
