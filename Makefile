@@ -4,6 +4,8 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+# The free-threaded venv: harness.interpreters.FREE_THREADED_VENV says the same (a test checks it).
+FT_VENV := .venv-ft
 STAMP := $(VENV)/.installed
 STAMP_TIME := $(shell date -u +%Y%m%d-%H%M%S)
 BENCH_CSV ?= results/bench-$(STAMP_TIME).csv
@@ -20,7 +22,7 @@ venv: $(STAMP)
 # the harness through its entry points), all editable.
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 $(STAMP): pyproject.toml $(PLUGINS)
-	$(PYTHON) harness/bootstrap.py $(VENV)
+	$(PYTHON) harness/tools/bootstrap.py $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,xronos]" $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	touch $(STAMP)
@@ -89,10 +91,10 @@ reports: $(STAMP)
 	$(BIN)/python -m harness report results/reference/freethreaded/gym-quick.csv results/reference/freethreaded/training-quick.csv --out results/reference/freethreaded/REPORT.md
 	$(BIN)/python -m harness report results/reference/freethreaded/threads1/gym-quick.csv results/reference/freethreaded/threads1/training-quick.csv --out results/reference/freethreaded/threads1/REPORT.md
 
-# Optional: free-threaded CPython 3.13t (from Debian's signed source) and its venv .venv-ft, for the
+# Optional: free-threaded CPython 3.13t (from Debian's signed source) and its venv $(FT_VENV), for the
 # reactor-ft and xronos-ft backends. Built once; later calls only check it.
 freethreaded:
-	$(PYTHON) harness/build_freethreaded.py
+	$(PYTHON) harness/tools/build_freethreaded.py --venv $(FT_VENV)
 
 # The reactor runtime's tests under 3.13t, and the tests of the free-threaded backends (the kit's
 # checks under 3.13t, their cells against the GIL build's). CI runs it: tests.no_skips makes a skip
@@ -100,7 +102,7 @@ freethreaded:
 FT_TESTS := tests/harness/test_freethreaded.py tests/harness/test_no_skips.py \
 	tests/harness/test_conformance.py::test_the_free_threaded_backends_conform_under_their_interpreter
 test-freethreaded: freethreaded $(STAMP)
-	.venv-ft/bin/python -m pytest -q -p no:cacheprovider -p tests.no_skips tests/reactor
+	$(FT_VENV)/bin/python -m pytest -q -p no:cacheprovider -p tests.no_skips tests/reactor
 	$(BIN)/python -m pytest -q -p no:cacheprovider -p tests.no_skips $(FT_TESTS)
 
 plots: $(STAMP)
@@ -111,4 +113,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) .venv-ft .freethreaded .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(FT_VENV) .freethreaded .pytest_cache .ruff_cache

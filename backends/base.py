@@ -15,15 +15,22 @@ from __future__ import annotations
 import abc
 import importlib.util
 import os
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
 
 if TYPE_CHECKING:  # the runtime's library owns the type; importing it here would load the runtime
     from .reactor.distribution import Distribution
 
 WorkerFactory = Callable[[int], Any]
 """Builds worker ``i``; must be picklable (a module-level function or a functools.partial of one)."""
+
+FREE_THREADED = "free-threaded"
+"""The name of free-threaded CPython as a ``Backend.interpreter``: the backends that need it say so, the
+harness knows where it lives (``harness.interpreters``)."""
 
 STEP = "step"
 STEP_OBSERVED = "step_observed"
@@ -38,11 +45,11 @@ class EnvironmentFactory:
     Worker-group backends just call it (``factory(index)`` builds a worker whose ``step(k)`` returns
     ``(steps, reward_sum)`` and whose ``step_observed(k)`` returns ``(steps, reward_sum, fingerprint)``:
     ``steps`` is the env steps it did, counted as it did them, ``fingerprint`` chains
-    ``backends.gym_envs.observation_fingerprint`` over the observation after each step, the reset one
+    ``observation_fingerprint`` over the observation after each step, the reset one
     where an episode ended); vectorized reference backends (Gymnasium's vector envs, ale-py's
     AtariVectorEnv) read ``env_id`` and ``seed`` and build the same environments their own way,
     answering both methods through ``step_environments``: env ``i`` is seeded once with ``seed + i``
-    at construction (``backends.gym_envs.seed_env``), its actions come from its action space seeded
+    at construction (``seed_env``), its actions come from its action space seeded
     with ``seed + i``, and an episode's end resets it without a seed in the same step.
     """
 
@@ -52,6 +59,71 @@ class EnvironmentFactory:
 
     def __call__(self, index: int) -> Any:
         return self.build_worker(index)
+
+
+# --- the environments: built, seeded and fingerprinted one way for workers and vector envs -------------
+# Part of the interface because both sides of it use them: the environment workers a workload builds and
+# the vectorized reference backends must build, seed and observe exactly the same environments (with the
+# same seeds they must get the same rewards and see the same observations: the sampling workloads'
+# result digest compares them).
+
+ALE_PREFIX = "ALE/"
+ALE_SEED_LIMIT = 2**31
+"""ale-py's vector env takes one seed per emulator as a C++ ``int`` and ignores a negative one (the
+emulator then keeps a seed drawn from the clock), so an ALE seed must be 0 <= seed < 2**31."""
+
+
+def make_env(env_id: str, **kwargs: Any) -> Any:
+    """``gymnasium.make`` that first registers ale-py's environments for ``ALE/`` ids."""
+    import gymnasium
+
+    if env_id.startswith(ALE_PREFIX):
+        import ale_py
+
+        gymnasium.register_envs(ale_py)
+    return gymnasium.make(env_id, **kwargs)
+
+
+def ale_seed(seed: int) -> int:
+    """``seed`` as an ALE emulator's random seed; ValueError when ale-py's vector env could not take
+    it (it would silently seed that emulator from the clock)."""
+    if not 0 <= seed < ALE_SEED_LIMIT:
+        raise ValueError(f"an ALE environment's seed must be 0 <= seed < 2**31, not {seed}")
+    return int(seed)
+
+
+def seed_env(env: Any, seed: int) -> Any:
+    """Seeds ``env`` and resets it (a seeded reset: an ALE env reloads its ROM); returns the first
+    observation.
+
+    Gymnasium's ``reset(seed=seed)``, except that an ALE env's emulator gets ``seed`` itself as its
+    random seed (the one behind sticky actions). Why: ale-py's AtariVectorEnv, the Atari reference
+    backend, seeds its emulators only that way (its ``reset(seed=s)`` hands ``s`` to the emulator as
+    is), while Gymnasium's AtariEnv derives another 32-bit seed from ``s`` (``SeedSequence(s)``),
+    about half of which the vector env cannot express: seeded through ``reset(seed=...)`` the workers
+    and the vector env played different games (Pong rewards over 2 x 300 steps differed).
+    """
+    if not env.spec.id.startswith(ALE_PREFIX):
+        return env.reset(seed=seed)[0]
+    atari = env.unwrapped
+    atari.seed_game(seed)  # the env's own generator, as reset(seed=seed) seeds it
+    atari.ale.setInt("random_seed", ale_seed(seed))  # the emulator's: the seed itself, as the vector env
+    atari.load_game()  # the seed takes effect when the ROM loads, as in AtariEnv.reset(seed=...)
+    return env.reset()[0]
+
+
+def observation_fingerprint(observation: Any, previous: int = 0) -> int:
+    """A CRC-32 of an observation's bytes, chained onto ``previous`` (a fingerprint of the ones before).
+
+    Used only outside timed rounds (a 210x160x3 Atari frame costs about 30 us, a quarter of a step).
+    A tuple observation (Blackjack's) is its parts in order; a worker's own observation and the one a
+    vector env returns for the same env have the same bytes (the vector env only stacks them).
+    """
+    if isinstance(observation, tuple):
+        for part in observation:
+            previous = observation_fingerprint(part, previous)
+        return previous
+    return zlib.crc32(np.ascontiguousarray(observation), previous)
 
 
 def missing_package(module: str, requirement: str) -> str | None:
@@ -227,7 +299,7 @@ class Backend(abc.ABC):
     ``worker_host(i, hosts)``; only such backends run the ``cluster`` suite."""
     interpreter: ClassVar[str | None] = None
     """None: cells run under the harness's own interpreter. Otherwise the name of another one the
-    harness starts the cell with (``"free-threaded"``); ``availability`` is then asked in that process."""
+    harness starts the cell with (``FREE_THREADED``); ``availability`` is then asked in that process."""
     placement: ClassVar[str] = THREADS
     """Where its workers run (``PLACEMENTS``): ``threads`` of the driver's process (shared memory, no
     serialization), ``processes`` of this machine (every argument and result crosses a process

@@ -13,10 +13,9 @@ from __future__ import annotations
 import sys
 import sysconfig
 
+from .base import FREE_THREADED
 from .reactor_backend import ReactorBackend
 from .xronos_backend import XronosBackend
-
-FREE_THREADED = "free-threaded"
 
 
 def not_free_threaded() -> str | None:

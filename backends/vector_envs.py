@@ -4,7 +4,7 @@
 AsyncVectorEnv (one process per env, pipes and shared memory); ``ale-vector`` is ale-py's
 AtariVectorEnv, which steps the emulators on C++ threads and is the practical Atari limit of a
 machine. They build the same environments as the workers (``EnvironmentFactory``: env ``i`` seeded
-once with ``seed + i`` as ``backends.gym_envs.seed_env`` seeds a worker's, actions from its own action
+once with ``seed + i`` as ``backends.base.seed_env`` seeds a worker's, actions from its own action
 space seeded with ``seed + i``, an episode's end resets it in the same step without a seed) and return
 the same per-env summaries (steps counted as they are done, reward sum, and for ``step_observed`` the
 fingerprint of every observation), so that with the same seeds their result digest is the workers'.
@@ -29,9 +29,11 @@ from .base import (
     EnvironmentFactory,
     OperationNotSupported,
     WorkerFactory,
+    ale_seed,
+    make_env,
     missing_package,
+    observation_fingerprint,
 )
-from .gym_envs import ale_seed, make_env, observation_fingerprint
 
 
 class _VectorBackend(Backend):

@@ -20,8 +20,7 @@ import numpy as np
 import psutil
 import pytest
 
-from backends.base import Backend, BackendOptions, WorkerFailed
-from backends.freethreaded import FREE_THREADED
+from backends.base import FREE_THREADED, Backend, BackendOptions, WorkerFailed
 
 from . import metadata, registry
 from .conformance import backend_class

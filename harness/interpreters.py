@@ -11,10 +11,12 @@ import os
 import sys
 from pathlib import Path
 
-from backends.freethreaded import FREE_THREADED
+from backends.base import FREE_THREADED
 
-from .build_freethreaded import VENV as FREE_THREADED_VENV
-
+FREE_THREADED_VENV = Path(__file__).resolve().parents[1] / ".venv-ft"
+"""Where ``make freethreaded`` builds the free-threaded venv: the Makefile's ``FT_VENV``, which it
+passes to harness/tools/build_freethreaded.py (a build tool the harness does not import; a test checks
+that the two say the same)."""
 FREE_THREADED_VARIABLE = "HARNESS_FREETHREADED_PYTHON"
 BUILD_HINT = "run `make freethreaded` to build it"
 

@@ -8,7 +8,7 @@ number makes its cell an error instead of an ok row.
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import math
 import os
 import shutil
@@ -26,6 +26,7 @@ import psutil
 
 from . import interpreters, metadata, registry, testhosts
 from .cell_memory import cell_memory_bytes
+from .cells.protocol import CellResult, CellSpec, ProtocolMismatch
 from .plan import Cell
 from .reaper import PARENT_VARIABLE, TOKEN_VARIABLE, kill_cell_processes, new_scratch, remove_cell_leftovers
 from .results import INTERRUPTED, ResultWriter
@@ -100,38 +101,37 @@ def run_one(cell: Cell, settings: RunSettings) -> CellOutcome:
     started = time.perf_counter()
     reason = registry.availability(cell.backend)
     if reason:
-        return _outcome(cell, settings, "unavailable", reason, {}, started)
+        return _outcome(cell, settings, CellResult("unavailable", reason), started)
     needed = cell_memory_bytes(cell, settings.processes, settings.threads)
     available = psutil.virtual_memory().available
     if needed > available:
         message = f"needs about {needed / 2**30:.1f} GiB, {available / 2**30:.1f} GiB available"
-        return _outcome(cell, settings, "skipped", message, {}, started)
-    spec = {
-        "workload": cell.workload,
-        "params": cell.params,
-        "backend": cell.backend,
-        "profile": cell.profile,
-        "threads": settings.threads,
-        "processes": settings.processes,
-        "cluster_address": settings.cluster_addresses.get(registry.BACKENDS[cell.backend].cluster_option),
-    }
+        return _outcome(cell, settings, CellResult("skipped", message), started)
+    spec = CellSpec(
+        workload=cell.workload,
+        params=cell.params,
+        backend=cell.backend,
+        profile=cell.profile,
+        threads=settings.threads,
+        processes=settings.processes,
+        cluster_address=settings.cluster_addresses.get(registry.BACKENDS[cell.backend].cluster_option),
+    )
     python = interpreters.executable(registry.BACKENDS[cell.backend].interpreter)
     on_hosts = workload.test_hosts(cell.params)
     if on_hosts is None:
         result = _run_subprocess(spec, settings.timeout_s, [python])
     else:
         result = _run_on_test_hosts(spec, settings.timeout_s, python, *on_hosts)
-    status, error = result.get("status", "error"), result.get("error", "")
-    if status == "ok" and (problem := _not_finite(result)):
-        status, error = "error", problem
-    return _outcome(cell, settings, status, error, result, started)
+    if result.status == "ok" and (problem := _not_finite(result)):
+        result.status, result.error = "error", problem
+    return _outcome(cell, settings, result, started)
 
 
-def _not_finite(result: dict[str, Any]) -> str:
+def _not_finite(result: CellResult) -> str:
     """Why a cell's measurements cannot be ok rows (a value that is not a finite number), or ""."""
-    values = [(metric, value) for metric, (value, _) in result.get("metrics", {}).items()]
-    values += [("startup_s", result["startup_s"])] if "startup_s" in result else []
-    values += [(metric, value) for _, metric, value, _ in result.get("series", [])]
+    values = [(metric, value) for metric, (value, _) in result.metrics.items()]
+    values += [("startup_s", result.startup_s)] if result.startup_s is not None else []
+    values += [(metric, value) for _, metric, value, _ in result.series]
     for metric, value in values:
         if not (isinstance(value, (int, float)) and math.isfinite(value)):
             return f"measured {metric} = {value!r}, not a finite number"
@@ -149,43 +149,38 @@ def _child_environment(token: str) -> dict[str, str]:
 
 
 def _run_on_test_hosts(
-    spec: dict[str, Any], timeout_s: float, python: str, count: int, link_mbit: int | None
-) -> dict[str, Any]:
+    spec: CellSpec, timeout_s: float, python: str, count: int, link_mbit: int | None
+) -> CellResult:
     """Runs a cell on test hosts of its own: the cell process (the driver) on host 0; the hosts are
     removed after the cell whatever happened in it."""
     reason = testhosts.availability()
     if reason:
-        return {"status": "unavailable", "error": reason}
+        return CellResult("unavailable", reason)
     hosts = testhosts.TestHosts(count, link_mbit)
     try:
         members = hosts.create()
     except testhosts.TestHostsError as error:
-        return {"status": "unavailable", "error": f"test hosts: {error}"[:300]}
+        return CellResult("unavailable", f"test hosts: {error}"[:300])
     try:
-        spec = {
-            **spec,
-            "hosts": [{"name": h.name, "address": h.address, "command": list(h.command)} for h in members],
-            "host_namespaces": [hosts.namespace(i) for i in range(count)],
-        }
+        namespaces = tuple(hosts.namespace(i) for i in range(count))
+        spec = dataclasses.replace(spec, hosts=tuple(members), host_namespaces=namespaces)
         return _run_subprocess(spec, timeout_s, [*members[0].command, python])
     finally:
         hosts.remove()
 
 
-def _run_subprocess(spec: dict[str, Any], timeout_s: float, python: list[str]) -> dict[str, Any]:
+def _run_subprocess(spec: CellSpec, timeout_s: float, python: list[str]) -> CellResult:
     """Runs a cell in a fresh process inside its own scratch folder, removed with the cell;
     ``python`` is the interpreter's command (behind a host's prefix on test hosts)."""
     token = uuid.uuid4().hex
     scratch = new_scratch()
     try:
-        return _run_in(scratch, {**spec, "scratch": str(scratch)}, token, timeout_s, python)
+        return _run_in(scratch, dataclasses.replace(spec, scratch=str(scratch)), token, timeout_s, python)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run_in(
-    scratch: Path, spec: dict[str, Any], token: str, timeout_s: float, python: list[str]
-) -> dict[str, Any]:
+def _run_in(scratch: Path, spec: CellSpec, token: str, timeout_s: float, python: list[str]) -> CellResult:
     result_path = scratch / "outcome.json"
     log_path = scratch / "stderr.log"
     with log_path.open("wb") as log:
@@ -198,34 +193,36 @@ def _run_in(
             start_new_session=True,
         )
         try:
-            child.stdin.write(json.dumps(spec).encode())
+            child.stdin.write(spec.to_json().encode())
             child.stdin.close()
             child.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             kill_cell_processes(child.pid, token)
             child.wait()
-            return {"status": "timeout", "error": f"no result within {timeout_s:g} s; killed"}
+            return CellResult("timeout", f"no result within {timeout_s:g} s; killed")
         except KeyboardInterrupt:
             kill_cell_processes(child.pid, token)
             child.wait()
-            return {"status": "error", "error": INTERRUPTED}
+            return CellResult("error", INTERRUPTED)
         finally:
             kill_cell_processes(child.pid, token)
             remove_cell_leftovers(child.pid)
     if result_path.exists():
-        return json.loads(result_path.read_text())
+        return read_result(result_path)
     tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-    return {"status": "error", "error": f"cell process exited {child.returncode}: {tail[0][:250]}"}
+    return CellResult("error", f"cell process exited {child.returncode}: {tail[0][:250]}")
 
 
-def _outcome(
-    cell: Cell,
-    settings: RunSettings,
-    status: str,
-    error: str,
-    result: dict[str, Any],
-    started: float,
-) -> CellOutcome:
+def read_result(path: Path) -> CellResult:
+    """The result a cell's process wrote; one of another protocol version makes the cell an error
+    saying so (its fields might mean something else here)."""
+    try:
+        return CellResult.from_json(path.read_text())
+    except ProtocolMismatch as error:
+        return CellResult("error", str(error)[:300])
+
+
+def _outcome(cell: Cell, settings: RunSettings, result: CellResult, started: float) -> CellOutcome:
     wall = time.perf_counter() - started
     workload = registry.WORKLOADS[cell.workload]
     common = {
@@ -242,35 +239,35 @@ def _outcome(
         "run_processes": settings.processes,
         "run_options": settings.options,
         "run_repeats": settings.repeats,
-        "status": status,
-        "error": error,
-        "rounds": result.get("rounds"),
-        "warmup": result.get("warmup"),
-        "work": result.get("work"),
-        "result_digest": result.get("result_digest"),
-        "threads": result.get("threads"),
-        "processes": result.get("processes"),
-        "cluster_address": result.get("cluster_address"),
-        "worker_nodes": result.get("worker_nodes"),
+        "status": result.status,
+        "error": result.error,
+        "rounds": result.rounds,
+        "warmup": result.warmup,
+        "work": result.work,
+        "result_digest": result.result_digest,
+        "threads": result.threads,
+        "processes": result.processes,
+        "cluster_address": result.cluster_address,
+        "worker_nodes": result.worker_nodes,
         "cell_wall_s": round(wall, 3),
-        "cpu_util": result.get("cpu_util"),
-        "idle_cpu_util": result.get("idle_cpu_util"),
-        "other_cpu_pct": result.get("other_cpu_pct"),
+        "cpu_util": result.cpu_util,
+        "idle_cpu_util": result.idle_cpu_util,
+        "other_cpu_pct": result.other_cpu_pct,
         "git_commit": metadata.git_commit(ROOT),
     }
-    common.update(result.get("metadata") or metadata.process_metadata())
+    common.update(result.metadata or metadata.process_metadata())
     common.update({f"param_{k}": v for k, v in cell.params.items()})
     rows = []
-    if status == "ok":
-        for metric, (value, unit) in result["metrics"].items():
+    if result.status == "ok":
+        for metric, (value, unit) in result.metrics.items():
             rows.append({**common, "metric": metric, "value": value, "unit": unit})
-        if "startup_s" in result:
-            rows.append({**common, "metric": "startup_s", "value": result["startup_s"], "unit": "s"})
+        if result.startup_s is not None:
+            rows.append({**common, "metric": "startup_s", "value": result.startup_s, "unit": "s"})
     else:
         for metric, unit in workload.metrics_for(cell.params):
             rows.append({**common, "metric": metric, "value": None, "unit": unit})
     # a failed cell may still have a curve (a training that missed its target): it shows why
-    for at, metric, value, unit in result.get("series", []):
+    for at, metric, value, unit in result.series:
         point = {f"param_{k}": v for k, v in at.items()}
         rows.append({**common, **point, "metric": metric, "value": value, "unit": unit})
-    return CellOutcome(cell, status, error, rows, wall)
+    return CellOutcome(cell, result.status, result.error, rows, wall)

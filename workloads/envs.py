@@ -11,8 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from backends.base import EnvironmentFactory
-from backends.gym_envs import make_env, observation_fingerprint, seed_env
+from backends.base import EnvironmentFactory, make_env, observation_fingerprint, seed_env
 
 SEED = 2024
 

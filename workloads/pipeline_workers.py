@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from backends.gym_envs import make_env
+from backends.base import make_env
 
 from . import qnet
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import registry, runner
+from harness.cells.protocol import CellResult
 from harness.plan import Cell
 from harness.results import ResultWriter, columns_for
 from harness.runner import RunSettings
@@ -64,13 +65,13 @@ def cell_rows(cell: Cell, settings: RunSettings, metrics: dict[str, float]) -> l
     the workload's), made by the runner's own row builder, so that they carry every column a real
     cell's rows do. Work and result digest are the same on every backend: the cells are comparable."""
     units = dict(registry.WORKLOADS[cell.workload].metrics_for(cell.params))
-    result = {
-        "status": "ok",
-        "metrics": {metric: (value, units[metric]) for metric, value in metrics.items()},
-        "startup_s": 1.0,
-        "rounds": 3,
-        "warmup": 1,
-        "work": 2,
-        "result_digest": "b1b62c9d930a0683",
-    }
-    return runner._outcome(cell, settings, "ok", "", result, time.perf_counter()).rows
+    result = CellResult(
+        status="ok",
+        metrics={metric: (value, units[metric]) for metric, value in metrics.items()},
+        startup_s=1.0,
+        rounds=3,
+        warmup=1,
+        work=2,
+        result_digest="b1b62c9d930a0683",
+    )
+    return runner._outcome(cell, settings, result, time.perf_counter()).rows

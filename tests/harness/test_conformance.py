@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from backends.freethreaded import FREE_THREADED
+from backends.base import FREE_THREADED
 from harness import interpreters, registry
 from harness.conformance import backend_class
 from tests.conftest import ROOT, cli_environment, tagged, tagged_processes

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import base64
 import os
+import re
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from harness import build_freethreaded, interpreters
+from harness import interpreters
 from harness.results import read_rows
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
+from tests.harness.build_tools import TOOLS, load_tool
 
 FT_PYTHON = interpreters.free_threaded_python()
+build_freethreaded = load_tool("build_freethreaded")
 
 
 def _env(**overrides: str) -> dict[str, str]:
@@ -86,6 +90,33 @@ def test_the_ft_requirements_leave_out_what_has_no_free_threaded_wheel():
     names = " ".join(build_freethreaded.freethreaded_requirements())
     assert "numpy" in names and "<2.5" in names and "xronos" in names
     assert not any(pkg in names for pkg in ("ray", "ale-py", "pygame", "magent2"))
+
+
+def test_the_makefile_builds_the_venv_where_the_harness_looks_for_it():
+    """Two owners of one path would drift: the Makefile names it once and hands it to the build tool,
+    the harness names it once for the runner; they must be the same place."""
+    makefile = (ROOT / "Makefile").read_text()
+    (ft_venv,) = re.findall(r"^FT_VENV := (\S+)$", makefile, re.M)
+    assert ROOT / ft_venv == interpreters.FREE_THREADED_VENV
+    recipe = makefile.split("\nfreethreaded:\n", 1)[1].splitlines()[0]
+    assert recipe.strip() == "$(PYTHON) harness/tools/build_freethreaded.py --venv $(FT_VENV)"
+
+
+def test_the_build_tool_takes_the_venv_as_an_argument(tmp_path: Path):
+    assert build_freethreaded.parse_args(["--venv", ".venv-ft"]) == build_freethreaded.ROOT / ".venv-ft"
+    assert build_freethreaded.parse_args(["--venv", str(tmp_path / "ft")]) == tmp_path / "ft"
+    assert build_freethreaded.ROOT == ROOT  # the project whose pyproject.toml goes into the venv
+    # run as make runs it: without --venv it builds nothing and says why, exit 2
+    done = subprocess.run([sys.executable, str(TOOLS / "build_freethreaded.py")], capture_output=True,
+                          text=True, timeout=60, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 2
+    assert "the following arguments are required: --venv" in done.stderr
+
+
+def test_the_bootstrap_tool_wants_one_venv_folder():
+    done = subprocess.run([sys.executable, str(TOOLS / "bootstrap.py")], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert (done.returncode, done.stderr) == (2, "usage: bootstrap.py VENV_DIR\n")
 
 
 @pytest.mark.slow

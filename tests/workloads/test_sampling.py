@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from backends.base import STEP, STEP_OBSERVED, BackendOptions
-from backends.gym_envs import ale_seed
+from backends.base import STEP, STEP_OBSERVED, BackendOptions, ale_seed
 from backends.reactor_backend import ReactorBackend
 from backends.sequential import SequentialBackend
 from backends.vector_envs import AleVector, GymAsyncVector, GymSyncVector, ale_game

@@ -16,6 +16,7 @@ from backends.reactor_backend import ReactorBackend
 from backends.sequential import SequentialBackend
 from backends.xronos_backend import XronosBackend
 from harness.cell import run_cell
+from harness.cells.protocol import CellResult, CellSpec
 from harness.cli import main
 from harness.plan import Cell
 from harness.results import read_rows
@@ -219,15 +220,14 @@ def test_non_finite_weights_are_reported_not_hidden():
     assert not report.finite
 
 
-def _cell_spec(**options: Any) -> dict[str, Any]:
+def _cell_spec(**options: Any) -> CellSpec:
     params = {**SMOKE, "variant": "sync", **options}
-    return {"workload": WORKLOAD.name, "params": params, "backend": "sequential", "profile": "smoke",
-            "threads": 1}  # fmt: skip
+    return CellSpec(workload=WORKLOAD.name, params=params, backend="sequential", profile="smoke", threads=1)
 
 
-def _rows(spec: dict[str, Any], outcome: dict[str, Any]) -> list[dict[str, Any]]:
-    cell = Cell("training", spec["workload"], "{}", spec["backend"], 0, "smoke")
-    return _outcome(cell, RunSettings("test", 60, 1), outcome["status"], outcome["error"], outcome, 0.0).rows
+def _rows(spec: CellSpec, outcome: CellResult) -> list[dict[str, Any]]:
+    cell = Cell("training", spec.workload, "{}", spec.backend, 0, "smoke")
+    return _outcome(cell, RunSettings("test", 60, 1), outcome, 0.0).rows
 
 
 def test_nan_weights_stop_the_cell_as_an_error_naming_the_round(monkeypatch):
@@ -241,9 +241,9 @@ def test_nan_weights_stop_the_cell_as_an_error_naming_the_round(monkeypatch):
     monkeypatch.setattr(pw.DoubleDQNLearner, "update", poisoned)
     spec = _cell_spec()
     outcome = run_cell(spec)
-    assert outcome["status"] == "error"
+    assert outcome.status == "error"
     first_learning_round = -(-1000 // (SMOKE["workers"] * 16))  # learning starts at 1,000 transitions
-    assert f"diverged at round {first_learning_round + 1}" in outcome["error"]
+    assert f"diverged at round {first_learning_round + 1}" in outcome.error
     rows = _rows(spec, outcome)
     assert {r["status"] for r in rows} == {"error"}
     assert any(r["metric"] == "episode_return" and r["value"] is not None for r in rows)  # the curve

@@ -1,9 +1,10 @@
 """Creates a virtual environment with pip, even where Python's ``ensurepip`` is missing.
 
-Run as a plain script (``python3 harness/bootstrap.py .venv``) before anything is installed, so it
-uses the standard library only. Debian's python3.11 without the python3.11-venv package cannot make a
-venv with pip; then the venv is made without pip and pip's wheel is fetched from PyPI, whose wheels
-can run themselves (``python pip.whl/pip install pip.whl``).
+Run as a plain script (``python3 harness/tools/bootstrap.py .venv``, the first step of ``make venv``)
+before anything is installed, so it uses the standard library only; nothing imports it. Debian's
+python3.11 without the python3.11-venv package cannot make a venv with pip; then the venv is made
+without pip and pip's wheel is fetched from PyPI, whose wheels can run themselves
+(``python pip.whl/pip install pip.whl``).
 """
 
 from __future__ import annotations

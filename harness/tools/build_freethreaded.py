@@ -1,14 +1,18 @@
 """Builds free-threaded CPython 3.13 (3.13t) from Debian's source package, and its virtual environment.
 
-Run as a plain script (``python3 harness/build_freethreaded.py``, i.e. ``make freethreaded``), standard
-library only, because it runs before anything is installed. No registry ships a free-threaded
-interpreter, but Debian's archive has the CPython source: a private APT configuration (nothing under
-/etc is touched) adds a ``deb-src`` line for trixie, checked by the archive keyring as APT checks
-every index; the upstream tarball inside is then verified against the release manager's signature
-that Debian ships beside it (``gpgv`` with the key from ``debian/upstream/signing-key.asc``). The
-interpreter is built once into ``.freethreaded/3.13/`` and the venv ``.venv-ft`` gets the
-reactor-side dependencies (the ``freethreaded`` extra of pyproject.toml) plus the project itself; Ray
-has no free-threaded wheels and stays on the normal build. Idempotent: a finished step is not redone.
+Run as a plain script (``python3 harness/tools/build_freethreaded.py --venv .venv-ft``, i.e. ``make
+freethreaded``), standard library only, because it runs before anything is installed; nothing imports
+it. Where the venv goes is the caller's to say: the Makefile passes the path the harness looks for
+(``harness.interpreters.FREE_THREADED_VENV``; a test checks that the two agree).
+
+No registry ships a free-threaded interpreter, but Debian's archive has the CPython source: a private
+APT configuration (nothing under /etc is touched) adds a ``deb-src`` line for trixie, checked by the
+archive keyring as APT checks every index; the upstream tarball inside is then verified against the
+release manager's signature that Debian ships beside it (``gpgv`` with the key from
+``debian/upstream/signing-key.asc``). The interpreter is built once into ``.freethreaded/3.13/`` and
+the venv (``--venv``) gets the reactor-side dependencies (the ``freethreaded`` extra of
+pyproject.toml) plus the project itself; Ray has no free-threaded wheels and stays on the normal
+build. Idempotent: a finished step is not redone.
 
 Exit status 2 with one line where a prerequisite (apt, gpgv, a C compiler, headers) or the source is
 missing; 1 if the signature does not verify or the build fails.
@@ -16,6 +20,7 @@ missing; 1 if the signature does not verify or the build fails.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import os
 import re
@@ -26,11 +31,12 @@ import tarfile
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
+"""The project (this script is harness/tools/build_freethreaded.py): its pyproject.toml, installed
+into the venv."""
 CACHE = ROOT / ".freethreaded"
-VENV = ROOT / ".venv-ft"
-VENV_STAMP = VENV / ".installed"
-"""Holds the release the venv was made with: a venv of another interpreter is remade."""
+STAMP_NAME = ".installed"
+"""A file in the venv holding the release it was made with: a venv of another interpreter is remade."""
 ARCHIVE = "http://deb.debian.org/debian"
 KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
 HEADERS = {"zlib.h": "zlib1g-dev", "openssl/ssl.h": "libssl-dev", "ffi.h": "libffi-dev"}
@@ -205,30 +211,40 @@ def freethreaded_requirements() -> list[str]:
     return project["optional-dependencies"]["freethreaded"]
 
 
-def create_venv(release: Release) -> None:
+def create_venv(release: Release, venv: Path) -> None:
     pyproject = ROOT / "pyproject.toml"
+    stamp = venv / STAMP_NAME
     if (
-        VENV_STAMP.exists()
-        and VENV_STAMP.read_text().strip() == release.version
-        and VENV_STAMP.stat().st_mtime >= pyproject.stat().st_mtime
+        stamp.exists()
+        and stamp.read_text().strip() == release.version
+        and stamp.stat().st_mtime >= pyproject.stat().st_mtime
     ):
         return
-    _say(f"creating {VENV.name} on {release.version}t with the reactor-side dependencies")
-    _run([str(release.interpreter), "-m", "venv", "--clear", str(VENV)])
-    python = str(VENV / "bin" / "python")
+    _say(f"creating {venv.name} on {release.version}t with the reactor-side dependencies")
+    _run([str(release.interpreter), "-m", "venv", "--clear", str(venv)])
+    python = str(venv / "bin" / "python")
     _run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
     _run([python, "-m", "pip", "install", "--quiet", "--only-binary=:all:", *freethreaded_requirements()])
     _run([python, "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(ROOT)])
-    VENV_STAMP.write_text(release.version + "\n")
+    stamp.write_text(release.version + "\n")
 
 
-def main() -> int:
+def parse_args(argv: list[str]) -> Path:
+    """The venv's path (relative paths from the project, as ``make`` runs in it)."""
+    parser = argparse.ArgumentParser(prog="build_freethreaded.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--venv", required=True, type=Path, help="where the free-threaded venv goes")
+    venv = parser.parse_args(argv).venv
+    return venv if venv.is_absolute() else ROOT / venv
+
+
+def main(argv: list[str]) -> int:
+    venv = parse_args(argv)
     release = RELEASE
     try:
         if not _interpreter_works(release):
             check_prerequisites()
             build_interpreter(release, verify_upstream_signature(release, download_source(release)))
-        create_venv(release)
+        create_venv(release, venv)
     except Refused as refusal:
         print(f"freethreaded: {refusal}", file=sys.stderr)
         return 2
@@ -236,11 +252,11 @@ def main() -> int:
         print(f"freethreaded: step failed: {' '.join(map(str, error.cmd))}", file=sys.stderr)
         return 1
     version = subprocess.run(
-        [str(VENV / "bin" / "python"), "-VV"], capture_output=True, text=True, check=True
+        [str(venv / "bin" / "python"), "-VV"], capture_output=True, text=True, check=True
     ).stdout.strip()
-    _say(f"ready: {VENV / 'bin' / 'python'} ({version})")
+    _say(f"ready: {venv / 'bin' / 'python'} ({version})")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
