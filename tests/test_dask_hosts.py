@@ -158,12 +158,14 @@ print("REPORT " + json.dumps(report), flush=True)
 """
 
 
-def _leftovers(tag: str) -> list[str]:
-    """Processes the driver left: any carrying the test's tag, or any naming its scheduler."""
+def _leftovers(tag: str, scratch: str) -> list[str]:
+    """Processes the driver left: any carrying the test's tag, or any of the cluster's daemons (they
+    name its certificate, in this test's own scratch folder; the scheduler's address is the same on
+    every test's hosts, so another test run beside this one has daemons naming it too)."""
     found = tagged_processes(tag)
     for process in psutil.process_iter(["cmdline"]):
         command = " ".join(process.info["cmdline"] or ())
-        if SCHEDULER in command and "distributed.cli" in command:
+        if scratch in command and "distributed.cli" in command:
             found.append(command)
     return found
 
@@ -198,7 +200,7 @@ def _drive(count: int, mode: str, workers: int, payload: int = 0) -> tuple[dict[
             lines = [line for line in done.stdout.splitlines() if line.startswith("REPORT ")]
             assert lines, done.stdout[-2000:] + done.stderr[-2000:]
             left_in_scratch = sorted(os.listdir(scratch))
-            assert _leftovers(tag) == []
+            assert _leftovers(tag, scratch) == []
             assert watch.left() == []  # what its processes held in /dev/shm (semaphores), sockets
     finally:
         hosts_made.remove()

@@ -28,7 +28,8 @@ def test_smoke_suite_end_to_end(cli, tmp_path: Path):
     # the free-threaded backends as on a machine without `make freethreaded` (test_freethreaded runs them)
     no_ft = {**os.environ, interpreters.FREE_THREADED_VARIABLE: str(tmp_path / "no-ft" / "python")}
     with Watch(lambda: [p.pid for p in tagged(tag)]) as watch:
-        result = cli("run", "--suite", "smoke", "--out", str(out), tag=tag, env=no_ft)
+        # 91 cells: about 4.5 minutes on 2 cores alone, over 5 with another `make test` beside it
+        result = cli("run", "--suite", "smoke", "--out", str(out), tag=tag, env=no_ft, timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]
     with out.open(newline="") as handle:
         header = next(csv.reader(handle))
