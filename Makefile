@@ -36,9 +36,9 @@ bench: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# The CI performance gate: the smoke cases of harness.gate (CI_SUITE, CI_BACKENDS, CI_REPEATS; a test
+# The CI performance gate: the smoke cases of harness.analysis.gate (CI_SUITE, CI_BACKENDS, CI_REPEATS; a test
 # checks that these lines agree), their same-run backend ratios judged against the committed baseline.
-# gate-baseline remakes the baseline from three runs made exactly as CI makes one (harness.gate.calibrate
+# gate-baseline remakes the baseline from three runs made exactly as CI makes one (harness.analysis.gate.calibrate
 # sets each case's tolerance from how much they disagreed); only the baseline is committed.
 GATE_CASES := --suite smoke --backends sequential,reactor,ray
 GATE_CSV ?= results/gate-$(STAMP_TIME).csv
@@ -99,10 +99,10 @@ freethreaded:
 # The reactor runtime's tests under 3.13t, and the tests of the free-threaded backends (the kit's
 # checks under 3.13t, their cells against the GIL build's). CI runs it: tests.no_skips makes a skip
 # a failure (these tests skip themselves where the build is missing) and so is a GIL turned back on.
-FT_TESTS := tests/harness/test_freethreaded.py tests/harness/test_no_skips.py \
-	tests/harness/test_conformance.py::test_the_free_threaded_backends_conform_under_their_interpreter
+FT_TESTS := tests/harness/cells/test_freethreaded.py tests/harness/conformance/test_no_skips.py \
+	tests/harness/conformance/test_conformance.py::test_the_free_threaded_backends_conform_under_their_interpreter
 test-freethreaded: freethreaded $(STAMP)
-	$(FT_VENV)/bin/python -m pytest -q -p no:cacheprovider -p tests.no_skips tests/reactor
+	$(FT_VENV)/bin/python -m pytest -q -p no:cacheprovider -p tests.no_skips tests/backends/reactor
 	$(BIN)/python -m pytest -q -p no:cacheprovider -p tests.no_skips $(FT_TESTS)
 
 plots: $(STAMP)

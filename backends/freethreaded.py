@@ -13,9 +13,10 @@ from __future__ import annotations
 import sys
 import sysconfig
 
+from backends.xronos.backend import XronosBackend
+
 from .base import FREE_THREADED
 from .reactor_backend import ReactorBackend
-from .xronos_backend import XronosBackend
 
 
 def not_free_threaded() -> str | None:

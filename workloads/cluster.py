@@ -6,7 +6,7 @@ directions; blank: the veth pair's own speed). What the cells measure honestly i
 links per round (the harness reads every host's interface counters over the measured window:
 ``wire_bytes_per_round``, ``packets_per_round``; and, where a backend counts its own coordination
 messages, ``round_trips_per_round``); the times are those of hosts that share this machine's cores,
-so times at real link latencies and rates come from ``harness.projection``, labelled as a model.
+so times at real link latencies and rates come from ``harness.analysis.projection``, labelled as a model.
 The suite is not part of ``all``: test hosts need root.
 """
 
@@ -15,11 +15,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 from backends.base import Backend
+from workloads.training.to_return import TrainingReturn
 
 from .base import Parameter, Params, Workload
 from .collectives import ACTOR_SWEEP_BYTES, KIB, MIB, ROUND_METRICS, SIZE_SWEEP_ACTORS, Collectives
 from .sampling import GymSampling
-from .training_return import TrainingReturn
 
 HOSTS = (2, 3)
 LINKS_MBIT = (None, 1000)

@@ -6,7 +6,7 @@ about 1 ms of numpy work that releases the GIL, to show what W worker threads bu
 thread, so it is measured there only at W=1.
 
 Every backend times each tag of its self-driven program on its own, after start-up and a warm-up,
-the same way (``backends.reactor.bench``, ``backends.xronos_micro``), and returns the distribution
+the same way (``backends.reactor.bench``, ``backends.xronos.micro``), and returns the distribution
 over the measured tags: a cell records its median under the plain name (``us_per_reaction``,
 ``round_ms``), which the figure and the repeats' intervals use, and its 10th, 90th and 99th
 percentiles under ``_p10``, ``_p90``, ``_p99`` (DESIGN.md §6.12), so that a tail shows as a tail

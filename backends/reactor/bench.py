@@ -12,7 +12,7 @@ tag's. So a round holds everything the runtime does per tag (the reactions, the 
 levels, the advance to the next tag, and across federates the grants and messages of both
 directions) and nothing else: no assembly, federate spawn or shutdown, which come before the first
 reading or after the last. The cost of the reading itself (a clock read and a list append, about
-0.1 us) is in every round, the same on ``xronos`` (``backends.xronos_micro``, timed the same way).
+0.1 us) is in every round, the same on ``xronos`` (``backends.xronos.micro``, timed the same way).
 Driving each round from outside with a physical action (``driven_round``) would add the caller's
 hand-off to the runtime's per-tag cost, and xronos silently leaves fast mode when a program
 declares a physical event, so the like-for-like comparison of the runtimes' own costs is the

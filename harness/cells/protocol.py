@@ -71,7 +71,7 @@ def _decode(cls: type[_Message], text: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class CellSpec:
-    """What a cell's process is asked to run: written by the runner, read by ``harness.cell``."""
+    """What a cell's process is asked to run: written by the runner, read by ``harness.cells.cell``."""
 
     workload: str
     params: dict[str, Any]
@@ -86,7 +86,7 @@ class CellSpec:
     hosts: tuple[Host, ...] = ()
     """The test hosts of a multi-host cell; host 0 runs the cell's process."""
     host_namespaces: tuple[str, ...] = ()
-    """The hosts' network namespaces, whose traffic the cell counts (``harness.wire_window``)."""
+    """The hosts' network namespaces, whose traffic the cell counts (``harness.cells.wire_window``)."""
 
     def to_json(self) -> str:
         return _encode(self)
@@ -104,7 +104,7 @@ class CellSpec:
 
 @dataclass
 class CellResult:
-    """What a cell did: written by ``harness.cell`` (or by the runner for a cell that never reported:
+    """What a cell did: written by ``harness.cells.cell`` (or by the runner for a cell that never reported:
     unavailable, skipped, timed out, died), read by the runner, which makes the cell's rows of it."""
 
     status: str
@@ -112,7 +112,7 @@ class CellResult:
     error: str = ""
     """One line saying why the status is not ``ok`` (blank when it is)."""
     metadata: dict[str, Any] = field(default_factory=dict)
-    """The cell process's facts (``harness.metadata.process_metadata``); empty if it never reported."""
+    """The cell process's facts (``harness.cells.metadata.process_metadata``); empty if it never reported."""
     metrics: dict[str, Metric] = field(default_factory=dict)
     series: list[SeriesPoint] = field(default_factory=list)
     startup_s: float | None = None

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from harness.analysis.aggregate import CellSummary
+from harness.analysis.stats import CONFIDENCE_INTERVAL, MIN_SAMPLES_FOR_CI, RANGE, interval_name
 from workloads.base import Workload
 
 from .. import registry
-from ..aggregate import CellSummary
-from ..stats import CONFIDENCE_INTERVAL, MIN_SAMPLES_FOR_CI, RANGE, interval_name
 from . import generic
 from .common import Figure
 

@@ -3,7 +3,7 @@
 ``cluster_wire_bytes.png``: per collectives point (1 KiB, 10 MiB copy) and host count, each backend's
 ``wire_bytes_per_round`` as a multiple of ``wire_min_bytes_per_round`` (1 = the bytes the pattern
 needs and no more), on both link rates. ``cluster_projection.png``: the model of
-``harness.projection`` (labelled a projection in the figure): round time against one-way link
+``harness.analysis.projection`` (labelled a projection in the figure): round time against one-way link
 latency at 1, 10 and 100 Gbit/s, one panel per workload point on 2 hosts.
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from matplotlib.axes import Axes
 
+from harness.analysis import projection
+from harness.analysis.aggregate import CellSummary
 from workloads.base import Workload
 
-from .. import projection
-from ..aggregate import CellSummary
 from .common import Figure, backend_style, of_workload
 
 COLLECTIVES = "cluster-collectives"

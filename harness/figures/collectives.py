@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from matplotlib.axes import Axes
 
+from harness.analysis.aggregate import CellSummary
 from workloads.base import Workload
 
-from ..aggregate import CellSummary
 from .common import Figure, of_workload, plot_measured, plot_paper, series
 
 

@@ -17,11 +17,11 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.axes import Axes
 
+from harness.analysis.aggregate import CellSummary
+from harness.analysis.paper import PAPER_LABELS, paper_series
 from workloads.base import Workload
 
 from .. import registry
-from ..aggregate import CellSummary
-from ..paper import PAPER_LABELS, paper_series
 
 PAPER_STYLE = {"ray": "tab:blue", "lf": "tab:red"}
 OTHER_COLORS = ("teal", "goldenrod", "crimson", "slateblue", "saddlebrown", "darkkhaki", "orchid", "dimgray")

@@ -12,9 +12,9 @@ import re
 
 from matplotlib.axes import Axes
 
+from harness.analysis.aggregate import CellSummary
 from workloads.base import SERIES_PARAMS, Workload
 
-from ..aggregate import CellSummary
 from .common import Figure, plot_measured
 
 

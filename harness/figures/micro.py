@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from matplotlib.axes import Axes
 
+from harness.analysis.aggregate import CellSummary
 from workloads import micro
 from workloads.base import Workload
 
-from ..aggregate import CellSummary
 from .common import Figure, backend_style, of_workload
 
 

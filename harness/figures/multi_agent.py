@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from matplotlib.axes import Axes
 
+from harness.analysis.aggregate import CellSummary
+from harness.analysis.paper import PAPER_LABELS, agent_steps_per_s
 from workloads.base import Workload
 
-from ..aggregate import CellSummary
-from ..paper import PAPER_LABELS, agent_steps_per_s
 from .common import PAPER_STYLE, Figure, backend_style, of_workload, plot_measured, plot_paper_converted
 from .common import series as _series
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 from matplotlib.axes import Axes
 
+from harness.analysis.aggregate import CellSummary
+from harness.analysis.paper import PAPER_LABELS
 from workloads.base import Workload
 
-from ..aggregate import CellSummary
-from ..paper import PAPER_LABELS
 from .common import PAPER_STYLE, Figure, backend_style, of_workload
 
 PAPER_ENV_NAMES = {

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from matplotlib.axes import Axes
 
+from harness.analysis.aggregate import CellSummary
+from harness.analysis.paper import round_ms as paper_round_ms
 from workloads.base import Workload
 
 from .. import registry
-from ..aggregate import CellSummary
-from ..paper import round_ms as paper_round_ms
 from .common import Figure, backend_style, of_workload, plot_measured, plot_paper_converted
 from .common import series as _series
 

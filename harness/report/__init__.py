@@ -16,11 +16,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from harness import registry
+from harness.analysis import placement
+from harness.analysis.aggregate import CellSummary
+from harness.analysis.checks import Mismatch, mismatches
 from workloads.base import Workload
 
-from .. import placement, registry
-from ..aggregate import CellSummary
-from ..checks import Mismatch, mismatches
 from ..results import METADATA_COLUMNS
 from ..results.point import is_curve, params_of, point_of, point_text
 from . import generic
@@ -131,7 +132,7 @@ def is_report(path: Path) -> bool:
 
 
 def placement_section(summaries: list[CellSummary], unequal: Sequence[Mismatch] = ()) -> str | None:
-    """The 2x2 table (``harness.placement``): the four cells' medians and the two effects; points and
+    """The 2x2 table (``harness.analysis.placement``): the four cells' medians and the two effects; points and
     ratios that ``unequal`` touches are marked, and a note says why."""
     found = placement.points(summaries)
     if not found:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from harness.analysis import projection
+from harness.analysis.aggregate import CellSummary
+from harness.analysis.checks import Mismatch
 from workloads.base import Workload
-
-from .. import projection
-from ..aggregate import CellSummary
-from ..checks import Mismatch
 
 WIRE_COLUMNS = (
     ("round_ms", "round_ms (test hosts)"),
@@ -96,7 +95,7 @@ def cluster_section(summaries: list[CellSummary]) -> str | None:
         return None
     check = _part(
         "### The projection against the cells measured at 1 Gbit/s",
-        "PROJECTION (a model, `harness.projection`): round_veth + (exchanges + round trips) x 2L + "
+        "PROJECTION (a model, `harness.analysis.projection`): round_veth + (exchanges + round trips) x 2L + "
         "busiest-link bytes x 8 / B, fed with the unlimited-link cell; here B = 1 Gbit/s and L = 0 "
         "(the veth's latency is in the basis).",
         _check_table(summaries),

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from harness.analysis.aggregate import CellSummary
+from harness.analysis.checks import Mismatch
 from workloads.base import SERIES_PARAMS, Workload
 
-from ..aggregate import CellSummary
-from ..checks import Mismatch
 from .tables import Section
 
 

@@ -3,9 +3,9 @@ part of a step."""
 
 from __future__ import annotations
 
+from harness.analysis.paper import agent_steps_per_s
 from workloads.base import Workload
 
-from ..paper import agent_steps_per_s
 from .tables import Section, paper_value
 
 SECTIONS = [

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
+from harness.analysis.aggregate import CellSummary, Params
+from harness.analysis.gate import gated_objectives
 from workloads.base import SERIES_PARAMS, Workload
 
 from .. import registry
-from ..aggregate import CellSummary, Params
-from ..gate import gated_objectives
 
 HEADLINE_PAIRS: tuple[tuple[str, str], ...] = (
     ("reactor", "ray"),

@@ -3,7 +3,7 @@ by one parameter, backends as columns, ratios to ``ray``, the paper's numbers be
 of unequal work, and Markdown escaping. Ratios to ``ray`` are ratios of medians measured in the same
 run(s); where a metric is a rate (steps/s), the ratio is still "this backend / ray" of that rate, so
 > 1 means faster there. A row whose backends did unequal work or got different results
-(``harness.checks``), and each ratio between two of them that disagree, is marked ``UNEQUAL_MARK``;
+(``harness.analysis.checks``), and each ratio between two of them that disagree, is marked ``UNEQUAL_MARK``;
 the table's note says which and why.
 """
 
@@ -13,9 +13,9 @@ import html
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..aggregate import CellSummary, Params
-from ..checks import Mismatch
-from ..stats import CONFIDENCE_INTERVAL, MIN_SAMPLES_FOR_CI, RANGE
+from harness.analysis.aggregate import CellSummary, Params
+from harness.analysis.checks import Mismatch
+from harness.analysis.stats import CONFIDENCE_INTERVAL, MIN_SAMPLES_FOR_CI, RANGE
 
 PAPER_ATARI_IDS = {
     "ALE/Pong-v5": "Pong-v4",

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
+from harness.analysis.paper import round_ms as paper_round_ms
 from workloads.base import Workload
 
-from ..paper import round_ms as paper_round_ms
 from .tables import Section, paper_value
 
 SECTIONS = [

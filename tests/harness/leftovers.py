@@ -4,7 +4,7 @@ timeout) and must judge only what that run made on a machine other runs share.""
 from __future__ import annotations
 
 from backends.reactor.federation import leftovers as federation_leftovers
-from harness import reaper, semaphores
+from harness.cells import reaper, semaphores
 
 
 def named_after(pids: set[int]) -> list[str]:

@@ -7,11 +7,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from harness import registry, runner
+from harness import registry
+from harness.cells import runner
+from harness.cells.plan import Cell
 from harness.cells.protocol import CellResult
-from harness.plan import Cell
+from harness.cells.runner import RunSettings
 from harness.results import ResultWriter, columns_for
-from harness.runner import RunSettings
 
 EVERY_COLUMN = columns_for(p for workload in registry.WORKLOADS.values() for p in workload.parameters)
 """The header of a run of every installed workload: the columns any row of these tests may set."""

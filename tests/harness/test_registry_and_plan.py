@@ -3,8 +3,8 @@ import json
 import pytest
 
 from harness import registry
+from harness.cells.plan import build_plan
 from harness.errors import UsageError
-from harness.plan import build_plan
 from workloads.base import PROFILES
 
 

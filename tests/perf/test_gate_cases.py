@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import gate
-from harness.plan import build_plan
-from harness.runner import RunSettings, run_one
+from harness.analysis import gate
+from harness.cells.plan import build_plan
+from harness.cells.runner import RunSettings, run_one
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "results" / "baseline" / "ci_ratios.csv"

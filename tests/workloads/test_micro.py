@@ -8,7 +8,7 @@ import pytest
 
 from backends.base import Backend
 from backends.reactor.distribution import Distribution
-from harness.aggregate import summarize_rows
+from harness.analysis.aggregate import summarize_rows
 from harness.figures.micro import _draw_micro
 from harness.results import read_rows
 from tests.conftest import run_cli

@@ -1,6 +1,6 @@
 """Result digests cover what varies, and work is what the workers did (DESIGN.md §6.3).
 
-Controls in the spirit of tests/reactor/test_determinism.py: a digest that cannot tell two runs
+Controls in the spirit of tests/backends/reactor/test_determinism.py: a digest that cannot tell two runs
 apart compares nothing, so each workload's smoke digest must stay the same when the run is repeated
 and change when the worker order is permuted or a seed shifted. And a workload's ``work`` must be
 counted by whoever did the work: a backend whose workers did more must report more.
@@ -18,9 +18,12 @@ from backends.base import EnvironmentFactory, PipelineSpec
 from backends.sequential import SequentialBackend
 from harness.registry import WORKLOADS
 from tests.harness.broken_backends import ExtraStepBackend
-from workloads import multi_agent, pipeline_workers, recipes, training, training_return
 from workloads.base import work_of, work_per_round
 from workloads.envs import env_factory
+from workloads.multi_agent import workload as multi_agent
+from workloads.training import pipeline_workers, recipes
+from workloads.training import q_learning as training
+from workloads.training import to_return as training_return
 
 
 def _measured(workload_name: str, params: dict[str, Any], start: Any, backend: Any = None) -> Any:

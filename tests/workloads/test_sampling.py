@@ -10,7 +10,7 @@ from backends.base import STEP, STEP_OBSERVED, BackendOptions, ale_seed
 from backends.reactor_backend import ReactorBackend
 from backends.sequential import SequentialBackend
 from backends.vector_envs import AleVector, GymAsyncVector, GymSyncVector, ale_game
-from harness.plan import build_plan
+from harness.cells.plan import build_plan
 from harness.registry import BACKENDS, WORKLOADS
 from harness.results import read_rows
 from workloads.envs import SEED, env_factory

@@ -1,4 +1,5 @@
-"""Faults injected into a real CLI run from outside the product code (tests/harness/test_reliability.py).
+"""Faults injected into a real CLI run from outside the product code
+(tests/harness/cells/test_reliability.py).
 
 A test prepends this folder to PYTHONPATH; every Python process of the run then imports this module at
 start-up (the harness, each cell, Ray's daemons and workers: they all inherit the environment), and
@@ -49,7 +50,7 @@ def _log_start() -> None:
 
 
 def _delay_ray_calls(seconds: float) -> None:
-    from backends import ray_backend
+    from backends.ray import backend as ray_backend
 
     original = ray_backend._Host.call
 
@@ -169,7 +170,9 @@ def _stall_results_write(where: str, mark: str) -> None:
 
 def _extra_work() -> None:
     """Patches the worker classes of this process (called when its reactor backend starts)."""
-    from workloads import envs, multi_agent, pipeline_workers
+    from workloads import envs
+    from workloads.multi_agent import workload as multi_agent
+    from workloads.training import pipeline_workers
 
     run = envs.EnvWorker._run
 
@@ -199,7 +202,7 @@ def _extra_work() -> None:
 def _reversed() -> None:
     """Patches this process's reactor backend and replay buffer (called when its reactor backend starts)."""
     from backends import reactor_backend
-    from workloads import pipeline_workers
+    from workloads.training import pipeline_workers
 
     call_all = reactor_backend.ReactorBackend.call_all
 

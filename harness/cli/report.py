@@ -1,0 +1,43 @@
+"""``report``: results/REPORT.md, our numbers per paper figure beside the paper's, with the machine."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.analysis.aggregate import summarize_rows
+from harness.analysis.paper import load_paper
+from harness.errors import UsageError
+from harness.outputs import check_replaceable, write_atomically
+from harness.report import is_report, render_report
+from harness.results import DEFAULT_INPUT, input_paths, read_rows
+
+from .argtypes import output_path
+
+DEFAULT_OUT = Path("results/REPORT.md")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("report", help="write the paper comparison report", description=__doc__)
+    parser.add_argument("csv", nargs="*", type=Path, help=f"result CSVs (default: {DEFAULT_INPUT}/*.csv)")
+    parser.add_argument(
+        "--out",
+        type=output_path,
+        default=DEFAULT_OUT,
+        help=f"Markdown file (default {DEFAULT_OUT}); replaces only a report written before",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    inputs = input_paths(args.csv)
+    rows = [row for path in inputs for row in read_rows(path)]
+    if not any(row["status"] == "ok" for row in rows):
+        raise UsageError("the CSVs hold no ok rows to report")
+    check_replaceable(args.out, is_report, inputs, "python -m harness report")
+    if not args.out.parent.is_dir():
+        raise UsageError(f"--out: directory {args.out.parent} does not exist")
+    text = render_report(rows, summarize_rows(rows), load_paper())
+    write_atomically(args.out, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+    print(args.out)
+    return 0

@@ -1,0 +1,245 @@
+"""``run``: plan the cells of a suite, run each in a fresh process, append rows to a CSV."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from harness import registry
+from harness.analysis.aggregate import summarize_rows
+from harness.analysis.checks import mismatches
+from harness.cells import clusters
+from harness.cells.plan import Cell, build_plan, parameters
+from harness.cells.reaper import sweep_stale
+from harness.cells.resume import RunChoice, check_resumable, header_difference, recorded_choice
+from harness.cells.runner import Interrupted, RunSettings, run_plan
+from harness.errors import UsageError
+from harness.results import (
+    SCHEMA_VERSION,
+    ResultWriter,
+    check_results_header,
+    columns_for,
+    finished_cells,
+    is_failure,
+    read_header,
+    read_rows,
+    version_of,
+)
+
+from .argtypes import assignment, number_in, output_path, whole_number_in
+from .progress import RunProgress
+
+MAX_REPEATS = 1000
+MAX_TIMEOUT_S = 24 * 3600
+POSITIVE_COUNT = whole_number_in(1, MAX_REPEATS)
+CELL_TIMEOUT = number_in(0, MAX_TIMEOUT_S, include_low=False, unit=" seconds")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("run", help="run a suite and write a CSV", description=__doc__)
+    parser.add_argument("--suite", help=f"one of: {', '.join(registry.SUITES)} (with --resume: the file's)")
+    parser.add_argument("--backends", help="comma-separated backends (default: all that apply)")
+    parser.add_argument("--profile", help="quick (default), paper or smoke")
+    parser.add_argument("--repeats", type=POSITIVE_COUNT, help="repeats per cell (default by profile)")
+    parser.add_argument("--out", type=output_path, help="CSV to write (default results/<suite>-<time>.csv)")
+    parser.add_argument("--timeout", type=CELL_TIMEOUT, default=600.0, help="seconds per cell")
+    parser.add_argument("--resume", type=output_path,
+                        help="continue this CSV: run its missing cells with the run's settings")  # fmt: skip
+    parser.add_argument("--threads", type=POSITIVE_COUNT,
+                        help="worker threads of the reactor runtime (default: cores)")  # fmt: skip
+    parser.add_argument("--processes", type=POSITIVE_COUNT,
+                        help="federate processes of reactor-fed (default: cores)")  # fmt: skip
+    clusters.add_options(parser)
+    parser.add_argument("--set", dest="options", action="append", type=assignment, default=[],
+                        metavar="NAME=VALUE", help="a workload option on every point of the suite that takes "
+                        "it, e.g. target=195 for training-return (repeatable; see README)")  # fmt: skip
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.set_defaults(handler=run)
+
+
+def _choice(args: argparse.Namespace, recorded: RunChoice | None) -> RunChoice:
+    """The run's settings: what the command line says, and for the rest what the resumed run had."""
+    suite = args.suite or (recorded.suite if recorded else None)
+    if suite is None:
+        raise UsageError("run: the following arguments are required: --suite")
+    registry.check_suite(suite)
+    profile = args.profile if args.profile is not None or recorded is None else recorded.profile
+    if args.backends is not None:
+        backends = registry.parse_backends(args.backends)
+    else:
+        backends = list(recorded.backends) if recorded and recorded.backends is not None else None
+    threads = args.threads or (recorded.threads if recorded else os.cpu_count() or 1)
+    processes = args.processes or (recorded.processes if recorded else os.cpu_count() or 1)
+    if args.options:
+        options = tuple(sorted(dict(args.options).items()))
+    else:
+        options = recorded.options if recorded else ()
+    repeats = args.repeats or (recorded.repeats if recorded else None)
+    return RunChoice(
+        suite,
+        registry.profile_for(suite, profile),
+        tuple(backends) if backends else None,
+        threads,
+        processes,
+        options,
+        repeats,
+    )
+
+
+def _new_output(args: argparse.Namespace, choice: RunChoice) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    name = choice.suite if choice.suite == choice.profile else f"{choice.suite}-{choice.profile}"
+    path = args.out or Path("results") / f"{name}-{stamp}.csv"
+    if path.is_dir():
+        raise UsageError(f"--out {path} is a directory")
+    if path.exists() and path.stat().st_size > 0:
+        raise UsageError(f"{path} already exists; pass --resume {path} to continue it")
+    if args.out is not None and not path.parent.is_dir():
+        raise UsageError(f"--out: directory {path.parent} does not exist")
+    return path
+
+
+def _plan(choice: RunChoice, repeats: int | None) -> list[Cell]:
+    backends = list(choice.backends) if choice.backends is not None else None
+    planned = build_plan(choice.suite, choice.profile, backends, repeats, dict(choice.options))
+    if not planned:
+        raise UsageError(
+            f"none of the backends {choice.backends_text} runs a workload of suite {choice.suite!r}"
+        )
+    return planned
+
+
+@dataclass
+class _Run:
+    """A run ready to go: its locked results file, settings, plan, id and the cells already done."""
+
+    writer: ResultWriter
+    choice: RunChoice
+    planned: list[Cell]
+    run_id: str
+    done: set[tuple[str, int, str]]
+    cluster_addresses: dict[str, str]
+
+
+def _open_new(args: argparse.Namespace) -> _Run:
+    """Everything is checked before the file is created, so bad input leaves nothing behind."""
+    choice = _choice(args, None)
+    planned = _plan(choice, choice.repeats)
+    path = _new_output(args, choice)
+    addresses = clusters.addresses(args, planned)
+    if args.out is None:
+        path.parent.mkdir(parents=True, exist_ok=True)  # the default results/ folder
+    writer = ResultWriter(path, columns_for(parameters(planned)), new=True)
+    return _Run(writer, choice, planned, _new_run_id(), set(), addresses)
+
+
+def _open_resumed(args: argparse.Namespace) -> _Run:
+    """The file is locked before it is read, so a second run on it stops at once; it is checked
+    (same harness version, same run) before anything is appended."""
+    path = args.resume
+    if args.out is not None and args.out != path:
+        raise UsageError("--out and --resume name different files; --resume appends to its file")
+    header = read_header(path)  # also: no such file, a directory, not readable
+    writer = ResultWriter(path, [], new=False)  # locked first; the columns it needs come with the plan
+    try:
+        if header:
+            check_results_header(path, header)
+            if (version := version_of(header)) != SCHEMA_VERSION:
+                raise UsageError(
+                    f"--resume {path} was written by another version of the harness: its schema version "
+                    f"is {version}, this one writes {SCHEMA_VERSION}; start a new file with --out"
+                )
+        rows = read_rows(path) if header else []
+        recorded = recorded_choice(rows, path) if rows else None
+        choice = _choice(args, recorded)
+        planned = _plan(choice, choice.repeats)
+        run_cells = _plan(recorded, recorded.repeats) if recorded is not None else planned
+        difference = header_difference(header, columns_for(parameters(run_cells))) if header else None
+        if difference:
+            raise UsageError(
+                f"--resume {path} was written by another version of the harness: {difference}; "
+                "start a new file with --out"
+            )
+        if recorded is not None:
+            check_resumable(path, recorded, choice)
+        writer.require(columns_for(parameters(planned)))  # the header of a file cut before its rows
+        addresses = clusters.addresses(args, planned)
+    except BaseException:
+        writer.close()
+        raise
+    run_id = rows[0]["run_id"] if rows else _new_run_id()
+    return _Run(writer, choice, planned, run_id, finished_cells(rows), addresses)
+
+
+def _new_run_id() -> str:
+    return f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+
+
+def run(args: argparse.Namespace) -> int:
+    prepared = _open_resumed(args) if args.resume is not None else _open_new(args)
+    path, choice = prepared.writer.path, prepared.choice
+    cells = [c for c in prepared.planned if c.identity not in prepared.done]
+    settings = RunSettings(
+        run_id=prepared.run_id,
+        timeout_s=args.timeout,
+        threads=choice.threads,
+        processes=choice.processes,
+        cluster_addresses=prepared.cluster_addresses,
+        backends=choice.backends_text,
+        options=choice.options_text,
+        repeats=choice.repeats_text,
+    )
+    interrupted = False
+    try:
+        swept = sweep_stale()
+        if swept:
+            print(f"removed {len(swept)} leftover(s) of an earlier run that was killed", file=sys.stderr)
+        print(f"run {settings.run_id}: {len(cells)} cells -> {path}", file=sys.stderr)
+        with RunProgress(len(cells), quiet=args.quiet) as progress:
+            run_plan(cells, prepared.writer, settings, on_start=progress.start, on_done=progress.finish)
+    except (Interrupted, KeyboardInterrupt):
+        interrupted = True
+    finally:
+        prepared.writer.close()
+    rows = read_rows(path)
+    if not args.quiet:
+        _print_summary(rows, settings.run_id)
+    if interrupted:
+        print(f"interrupted; finished rows are in {path}; continue with --resume {path}", file=sys.stderr)
+        return 130
+    this_run = [r for r in rows if r["run_id"] == settings.run_id]
+    problems = [mismatch.message for mismatch in mismatches(this_run)]
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    failed = [r for r in this_run if is_failure(r)]
+    print(f"results: {path}", file=sys.stderr)
+    return 1 if failed or problems else 0
+
+
+def _print_summary(rows: list[dict[str, str]], run_id: str) -> None:
+    summaries = summarize_rows(r for r in rows if r["run_id"] == run_id)
+    if not summaries:
+        return
+    table = Table(title="medians over repeats [95% CI from 5 repeats, else the range of the repeats]")
+    for column in ("workload", "params", "backend", "metric", "median", "interval", "n"):
+        table.add_column(column, overflow="fold")  # a narrow terminal wraps values, never cuts them
+    for s in sorted(summaries, key=lambda s: (s.workload, s.params, s.metric, s.backend)):
+        if s.metric in ("startup_s", "broadcast_ms", "gather_ms") or s.on_curve:
+            continue  # the table shows one line per cell; curves are in the CSV and the figures
+        params = " ".join(f"{k}={v}" for k, v in s.params)
+        interval = f"{s.summary.interval} [{s.summary.low:.4g}, {s.summary.high:.4g}]"
+        table.add_row(
+            s.workload, params, s.backend, s.metric, f"{s.summary.median:.4g}", interval, str(s.summary.n)
+        )
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        console = Console(stderr=True, width=160)
+    console.print(table)

@@ -1,7 +1,0 @@
-"""The README's seed program as an importable module (federate processes import its classes by name)."""
-
-from __future__ import annotations
-
-from .test_readme_example import README, readme_program
-
-exec(compile(readme_program(), str(README), "exec"))
