@@ -15,8 +15,10 @@ from harness.analysis.aggregate import summarize_rows
 from harness.analysis.checks import mismatches
 from harness.cli import main
 from harness.errors import UsageError
+from harness.registry import WORKLOAD_GROUP
 from harness.results import ResultWriter, columns_for, load, read_rows, schema
 from tests.conftest import run_cli
+from tests.harness.distributions import distribution
 from workloads.base import SERIES_PARAMS, Parameter
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -234,14 +236,8 @@ class Leaky(Scale):
 
 
 def _plugin(site: Path) -> Path:
-    info = site / "bench_scale-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bench-scale\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(
-        "[actor_reactor_bench.workloads]\nscale = bench_scale:Scale\nleaky = bench_scale:Leaky\n"
-    )
-    (site / "bench_scale.py").write_text(PLUGIN_WORKLOAD)
-    return site
+    workloads = {"scale": "bench_scale:Scale", "leaky": "bench_scale:Leaky"}
+    return distribution(site, "bench-scale", {WORKLOAD_GROUP: workloads}, {"bench_scale": PLUGIN_WORKLOAD})
 
 
 @pytest.mark.slow
