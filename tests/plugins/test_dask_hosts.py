@@ -92,7 +92,7 @@ import json, subprocess, sys, time
 from backends.base import BackendOptions, Host, PipelineSpec, error_line
 from actor_reactor_bench_dask.backend import DaskBackend
 from harness.cells.testhosts import read_counters
-from tests import test_dask_hosts as t
+from tests.plugins import test_dask_hosts as t
 
 config = json.loads(sys.argv[1])
 hosts = tuple(Host(name, address, tuple(command)) for name, address, command in config["hosts"])

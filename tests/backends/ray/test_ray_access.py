@@ -96,7 +96,7 @@ import json, os, sys
 import ray
 from backends.base import BackendOptions
 from backends.ray.backend import RayBackend
-from tests import test_ray_access as t
+from tests.backends.ray import test_ray_access as t
 from tests.conftest import make_uid_worker
 
 scratch = sys.argv[1]

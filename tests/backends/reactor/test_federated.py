@@ -67,7 +67,7 @@ def nothing_left_behind():
 NEIGHBOUR = """
 import sys
 import numpy as np
-from tests.reactor import federated_programs as fp
+from tests.backends.reactor import federated_programs as fp
 if __name__ == "__main__":
     env, driver = fp.driven(2, 1, 2)
     print("started", flush=True)

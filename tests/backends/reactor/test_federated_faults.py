@@ -94,7 +94,7 @@ def test_federates_die_with_the_process_that_started_them():
         """
         import json, sys, time
         import numpy as np
-        from tests.reactor import federated_programs as fp
+        from tests.backends.reactor import federated_programs as fp
         if __name__ == "__main__":
             env, driver = fp.driven(4, 1, 2)
             fp.round_(env, driver, "copy", np.zeros(1 << 18))
@@ -135,7 +135,7 @@ def test_what_an_rti_process_killed_with_its_helpers_left_is_named_after_it_and_
         """
         import json, time
         import numpy as np
-        from tests.reactor import federated_programs as fp
+        from tests.backends.reactor import federated_programs as fp
         if __name__ == "__main__":
             env, driver = fp.driven(4, 1, 2)
             fp.round_(env, driver, "copy", np.zeros(1 << 18))

@@ -23,7 +23,7 @@ from tests.conftest import ROOT
 
 HOLDER = """
 import json, multiprocessing, os, sys, time
-from harness import semaphores
+from harness.cells import semaphores
 if __name__ == "__main__":
     if sys.argv[1] == "named":
         semaphores.name_after_this_process()
