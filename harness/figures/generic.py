@@ -17,6 +17,9 @@ from workloads.base import SERIES_PARAMS, Workload
 
 from .common import Figure, plot_measured
 
+MAX_TICKS = 12
+"""Up to this many measured values of the x parameter get a tick each; more are left to matplotlib."""
+
 
 def _axes_params(workload: Workload) -> tuple[str, bool, tuple[str, ...]]:
     """(x parameter, whether it is numeric, the parameters that split the panels)."""
@@ -72,6 +75,8 @@ def figure_for(workload: Workload) -> Figure:
             plot_measured(ax, {b: sorted(points, key=lambda p: p[0]) for b, points in series.items()})
             if not numeric:
                 ax.set_xticks(range(len(categories)), [c or "(blank)" for c in categories], fontsize=8)
+            elif len(categories) <= MAX_TICKS:  # an integer parameter: ticks at the values measured
+                ax.set_xticks([float(c) for c in categories], categories)
             fixed = " ".join(f"{k}={v}" for k, v in combo if v)
             ax.set(
                 xlabel=x,
