@@ -101,11 +101,15 @@ def test_every_backend_records_an_ordered_positive_distribution_of_the_rounds_it
         assert {(r["rounds"], r["warmup"]) for r in metrics.values()} == {("2000", "100")}
 
 
-def test_the_figure_draws_one_bar_per_cell_median(micro_rows):
+def test_the_figure_draws_each_cell_median_in_a_panel_per_program_titled_with_its_sizes(micro_rows):
     summaries = summarize_rows(micro_rows)
-    figure, ax = plt.subplots()
+    sizes = {r["param_program"]: (r["param_size"], r["param_workers"]) for r in micro_rows}
+    figure, axes = plt.subplots(1, len(sizes))
     try:
-        assert _draw_micro(ax, summaries, [])
-        assert len(ax.patches) == 5
+        assert _draw_micro(list(axes), summaries, [])
+        for ax, program in zip(axes, sorted(sizes), strict=True):
+            size, workers = sizes[program]  # the run's own sizes, whatever the profile
+            assert ax.get_title().startswith(f"{program} (N={size}, W={workers})"), ax.get_title()
+        assert sum(len(ax.containers) for ax in axes) == 5  # one median with its interval per cell
     finally:
         plt.close(figure)
