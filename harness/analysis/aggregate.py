@@ -5,6 +5,7 @@ Shared by the end-of-run table, the plots and the report, so they all agree on w
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -66,3 +67,23 @@ def summarize_rows(rows: Iterable[dict[str, str]]) -> list[CellSummary]:
         for key, values in groups.items()
         for (workload, params, backend, metric) in [key]
     ]
+
+
+def with_sizes(template: str, cells: Iterable[CellSummary]) -> str:
+    """``template`` with each ``{parameter}`` replaced by the values the cells hold (``2/15`` where
+    they hold several): a figure's or a table's title states the sizes of the run it shows, not the
+    sizes of the run it was first written for."""
+    chosen = list(cells)
+
+    def values(match: re.Match[str]) -> str:
+        found = {s.param(match.group(1)) for s in chosen} - {""}
+        return "/".join(sorted(found, key=_numeric_first)) or "?"
+
+    return re.sub(r"\{(\w+)\}", values, template)
+
+
+def _numeric_first(value: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(value), value)
+    except ValueError:
+        return (1, 0.0, value)

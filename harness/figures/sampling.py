@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from matplotlib.axes import Axes
 
-from harness.analysis.aggregate import CellSummary
+from harness.analysis.aggregate import CellSummary, with_sizes
 from harness.analysis.paper import PAPER_LABELS
 from workloads.base import Workload
 
@@ -26,14 +26,29 @@ def _label(s: CellSummary) -> str:
     return s.backend if variant in ("", "plain") else f"{s.backend} ({variant})"
 
 
+def _rounds_shown(cells: list[CellSummary]) -> list[int]:
+    """The K of each panel: 1 (the paper's setting) where measured, and the largest K measured."""
+    measured = sorted({int(s.param("steps_per_round")) for s in cells})
+    return sorted({k for k in (1, measured[-1]) if k in measured}) if measured else []
+
+
+def _panels(workload: str) -> Callable[[list[CellSummary]], int]:
+    def count(summaries: list[CellSummary]) -> int:
+        return len(
+            _rounds_shown([s for s in summaries if s.workload == workload and s.metric == "steps_per_s"])
+        )
+
+    return count
+
+
 def _draw_sampling(workload: str, figure: str, title: str) -> Callable:
-    def draw(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[str, str]]) -> bool:
+    def draw(axes: Axes | list[Axes], summaries: list[CellSummary], paper: list[dict[str, str]]) -> bool:
         cells = [s for s in summaries if s.workload == workload and s.metric == "steps_per_s"]
         if not cells:
             return False
         env_ids = sorted({s.param("env_id") for s in cells})
-        batched = sorted({int(s.param("steps_per_round")) for s in cells})
-        for ax, k in zip(axes, [1, max(batched)], strict=True):
+        panels = axes if isinstance(axes, list) else [axes]
+        for ax, k in zip(panels, _rounds_shown(cells), strict=True):
             chosen = [s for s in cells if int(s.param("steps_per_round")) == k]
             backends = sorted({_label(s) for s in chosen})
             width = 0.8 / (len(backends) + (2 if k == 1 else 0))
@@ -67,7 +82,8 @@ def _draw_sampling(workload: str, figure: str, title: str) -> Callable:
                         ax.bar(xs, ys, width, color="white", edgecolor=color, hatch="..",
                                label=PAPER_LABELS[backend] + " (32-core AWS)")  # fmt: skip
             ax.set_xticks([i + 0.4 - width / 2 for i in range(len(env_ids))], env_ids, fontsize=8)
-            ax.set(yscale="log", ylabel="env steps / s (log)", title=f"{title}, K = {k} step(s) per round")
+            shown = with_sizes(title, chosen)
+            ax.set(yscale="log", ylabel="env steps / s (log)", title=f"{shown}, K = {k} step(s) per round")
         return True
 
     return draw
@@ -76,14 +92,14 @@ def _draw_sampling(workload: str, figure: str, title: str) -> Callable:
 FIGURES = [
     Figure(
         "gym_sampling",
-        _draw_sampling("gym", "gym_sampling", "Gym sampling, 15 envs"),
-        panels=2,
+        _draw_sampling("gym", "gym_sampling", "Gym sampling, {n_envs} envs"),
+        panels=_panels("gym"),
         workload="gym",
     ),
     Figure(
         "atari_sampling",
-        _draw_sampling("atari", "atari_sampling", "Atari sampling, 15 envs (ours: v5 ids)"),
-        panels=2,
+        _draw_sampling("atari", "atari_sampling", "Atari sampling, {n_envs} envs (ours: v5 ids)"),
+        panels=_panels("atari"),
         workload="atari",
     ),
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from matplotlib.axes import Axes
 
-from harness.analysis.aggregate import CellSummary
+from harness.analysis.aggregate import CellSummary, with_sizes
 from harness.analysis.paper import round_ms as paper_round_ms
 from workloads.base import Workload
 
@@ -43,7 +43,10 @@ def _draw_training(axes: list[Axes], summaries: list[CellSummary], paper: list[d
         yscale="log",
         xlabel="minibatch size",
         ylabel="time per round (ms, log)",
-        title="Synchronized parallel Q-learning, Blackjack-v1, 16 rollouts",
+        title=with_sizes(
+            "Synchronized parallel Q-learning, Blackjack-v1, {workers} rollouts",
+            (s for points in series.values() for _, s in points),
+        ),
     )
     curve = _series(summaries, "training", "episode_return", "round", env_id="CartPole-v1", minibatch="500")
     ax = axes[1]

@@ -8,7 +8,7 @@ from .tables import Section, paper_value
 
 SECTIONS = [
     Section(
-        "Gym sampling, 15 envs, K = 1: steps_per_s",
+        "Gym sampling, {n_envs} envs, K = 1: steps_per_s",
         "gym",
         "steps_per_s",
         "env_id",
@@ -17,7 +17,7 @@ SECTIONS = [
         paper_value("gym_sampling", "env_id"),
     ),
     Section(
-        "Atari sampling, 15 envs, K = 1: steps_per_s",
+        "Atari sampling, {n_envs} envs, K = 1: steps_per_s",
         "atari",
         "steps_per_s",
         "env_id",

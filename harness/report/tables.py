@@ -13,7 +13,7 @@ import html
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from harness.analysis.aggregate import CellSummary, Params
+from harness.analysis.aggregate import CellSummary, Params, with_sizes
 from harness.analysis.checks import Mismatch
 from harness.analysis.stats import CONFIDENCE_INTERVAL, MIN_SAMPLES_FOR_CI, RANGE
 
@@ -165,9 +165,8 @@ def section_table(
         lines.append("| " + " | ".join(map(table_cell, [label, *cells_text])) + " |")
     unit = cells[0].unit
     basis = evidence_note(cells)
-    return (
-        f"### {section.title} ({unit})\n\n{section.note} {basis}{marks.note()}\n\n" + "\n".join(lines) + "\n"
-    )
+    title, note = with_sizes(section.title, cells), with_sizes(section.note, cells)
+    return f"### {title} ({unit})\n\n{note} {basis}{marks.note()}\n\n" + "\n".join(lines) + "\n"
 
 
 def ratio_text(numerator: float, denominator: float) -> str:

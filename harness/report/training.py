@@ -10,7 +10,7 @@ from .tables import Section, paper_value
 
 SECTIONS = [
     Section(
-        "Synchronized parallel Q-learning (Blackjack-v1, 16 rollouts): round_ms",
+        "Synchronized parallel Q-learning (Blackjack-v1, {workers} rollouts): round_ms",
         "training",
         "round_ms",
         "minibatch",
@@ -19,7 +19,7 @@ SECTIONS = [
         paper_value("parallel_training", "minibatch", paper_round_ms),
     ),
     Section(
-        "Synchronized parallel Q-learning (CartPole-v1, 16 rollouts): round_ms",
+        "Synchronized parallel Q-learning (CartPole-v1, {workers} rollouts): round_ms",
         "training",
         "round_ms",
         "minibatch",
@@ -32,7 +32,7 @@ SECTIONS = [
         "time_to_return_s",
         "variant",
         {"env_id": "CartPole-v1", "seed": "0", "target": "475.0"},
-        "Double DQN, 16 rollouts x 16 steps and 64 gradient steps per round; start-up excluded. Not in"
+        "Double DQN, {workers} rollouts x 16 steps and 64 gradient steps per round; start-up excluded. Not in"
         " the paper. Within a variant every backend runs the same rounds (same weights digest).",
     ),
     Section(
