@@ -93,17 +93,20 @@ def _print_changes(console: Console, changes: list[Change]) -> None:
         table.add_column("metric", no_wrap=True)
         table.add_column("before", no_wrap=True, justify="right")
         table.add_column("after", no_wrap=True, justify="right")
-        table.add_column("after/before [interval]", no_wrap=True)
+        kinds = {c.change.interval for c in point_changes}
+        kind = kinds.pop() if len(kinds) == 1 else ""
+        table.add_column(f"after/before [{kind}]" if kind else "after/before", no_wrap=True)
         table.add_column("verdict", no_wrap=True)
-        table.add_column("same", overflow="fold")
+        table.add_column("same", overflow="fold", min_width=4)
         for c in point_changes:
-            change = f"{c.change.median:.3g} [{c.change.interval} {c.change.low:.3g}, {c.change.high:.3g}]"
+            named = "" if kind else f"{c.change.interval} "
+            change = f"{c.change.median:.3g} [{named}{c.change.low:.3g}, {c.change.high:.3g}]"
             table.add_row(f"  {c.backend}", c.metric, f"{c.before.median:.4g}", f"{c.after.median:.4g}",
                           change, c.verdict, c.same)  # fmt: skip
         console.print(table)
     slower = sum(c.verdict == SLOWER for c in changes)
     faster = sum(c.verdict == FASTER for c in changes)
-    print(f"{slower} slower, {faster} faster, {len(changes) - slower - faster} {NO_CHANGE}")
+    console.print(f"{slower} slower, {faster} faster, {len(changes) - slower - faster} {NO_CHANGE}")
 
 
 def point_text(change: Change) -> str:
@@ -132,7 +135,7 @@ def _status(console: Console, result: Comparison, fail_above: float | None) -> i
     failed = [c for c in result.changes if c.slower_than(fail_above / 100.0)]
     for c in failed:
         least = 100 * (c.change.low - 1)
-        print(
+        console.print(
             f"FAIL {c.backend} at {c.point}: {c.metric} slower by {least:.0f}% or more, above {fail_above:g}%"
         )
     unjudged = len(result.refused) + len(result.not_compared)
