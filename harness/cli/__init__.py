@@ -1,4 +1,4 @@
-"""The command line: ``python -m harness {list,run,plot,report,check} ...``.
+"""The command line: ``python -m harness {list,run,plot,report,check,compare} ...``.
 
 Bad input of any kind ends with one line on stderr and exit status 2, never a traceback.
 """
@@ -12,6 +12,7 @@ import sys
 from harness.errors import UsageError
 
 from . import check as cmd_check
+from . import compare as cmd_compare
 from . import list as cmd_list
 from . import plot as cmd_plot
 from . import report as cmd_report
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Benchmarks the actor model (Ray) against the reactor model on RL workloads.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for command in (cmd_list, cmd_run, cmd_plot, cmd_report, cmd_check):
+    for command in (cmd_list, cmd_run, cmd_plot, cmd_report, cmd_check, cmd_compare):
         command.add_parser(subparsers)
     return parser
 
