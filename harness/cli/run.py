@@ -24,6 +24,7 @@ from harness.cells.runner import Interrupted, RunSettings, run_plan
 from harness.cells.selection import Selection
 from harness.errors import UsageError
 from harness.results import (
+    RUNS,
     SCHEMA_VERSION,
     ResultWriter,
     check_results_header,
@@ -101,7 +102,7 @@ def _choice(args: argparse.Namespace, recorded: RunChoice | None) -> RunChoice:
 def _new_output(args: argparse.Namespace, choice: RunChoice) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     name = choice.suite if choice.suite == choice.profile else f"{choice.suite}-{choice.profile}"
-    path = args.out or Path("results") / f"{name}-{stamp}.csv"
+    path = args.out or RUNS / f"{name}-{stamp}.csv"
     if path.is_dir():
         raise UsageError(f"--out {path} is a directory")
     if path.exists() and path.stat().st_size > 0:

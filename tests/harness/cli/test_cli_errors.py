@@ -42,6 +42,8 @@ BAD_RUNS = [
     ([], "required"),
     (["plot", "/nonexistent.csv"], "no such file"),
     (["report", "/nonexistent.csv"], "no such file"),
+    (["plot"], "no CSV given and no run CSV in results/"),
+    (["report"], "no CSV given and no run CSV in results/"),
     (["check", "/nonexistent.csv"], "no such file"),
     (["check", "x.csv", "--tolerance", "-1"], "out of range"),
     (["run", "--suite", "smoke", "--ray-address", "nonsense"], "expected HOST:PORT"),
