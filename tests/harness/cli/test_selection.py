@@ -91,3 +91,20 @@ def test_run_with_a_selection_runs_only_those_cells(cli, tmp_path: Path):
     assert {r["backend"] for r in rows} == {"reactor", "reactor-fed", "reactor-ft"}
     assert {r["param_env_id"] for r in rows} == {"CartPole-v1"}
     assert {r["status"] for r in rows if r["backend"] != "reactor-ft"} == {"ok"}
+
+
+@pytest.mark.slow
+def test_a_selected_run_can_be_resumed_with_or_without_its_selection(cli, tmp_path: Path):
+    """The file records no selection, so its header has the whole suite's columns: a resume without
+    the selection runs the suite's other cells instead of refusing the file as another version's."""
+    out = tmp_path / "training.csv"
+    tag = uuid.uuid4().hex
+    first = cli("run", "--suite", "training", "--profile", "smoke", "--backends", "sequential",
+                "--workload", "training-return", "--out", str(out), "--quiet", tag=tag)  # fmt: skip
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert {r["workload"] for r in read_rows(out)} == {"training-return"}
+    resumed = cli("run", "--resume", str(out), "--quiet", tag=tag)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    rows = read_rows(out)
+    assert {r["workload"] for r in rows} == {"training", "training-return"}
+    assert len({r["run_id"] for r in rows}) == 1
