@@ -106,7 +106,7 @@ test-freethreaded: freethreaded $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -p tests.no_skips $(FT_TESTS)
 
 plots: $(STAMP)
-	$(BIN)/python -m harness plot --out plots
+	$(BIN)/python -m harness plot results/reference/all-quick.csv --out plots
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

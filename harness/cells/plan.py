@@ -14,6 +14,8 @@ from harness import registry
 from harness.errors import UsageError
 from workloads.base import BadOption, Parameter
 
+from .selection import Selection
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -69,6 +71,7 @@ def build_plan(
     backends: list[str] | None,
     repeats: int | None,
     options: dict[str, str] | None = None,
+    selection: Selection | None = None,
 ) -> list[Cell]:
     """Cells in run order; ``repeats`` None means each workload's default for the profile, ``profile``
     None the default profile (``registry.profile_for``). Backends come in the order ``backends``
@@ -77,9 +80,15 @@ def build_plan(
     ``options`` (``--set NAME=VALUE``) are applied to every grid point of each workload of the suite
     that takes them; a name no such workload takes, or a bad value, is a UsageError. Points that the
     options make equal run once.
+
+    ``selection`` (``--workload``, ``-k``) keeps only the cells it names; it applies before the
+    backends are rotated, so the kept ones still take turns. An expression that keeps none of the
+    cells there would be is a UsageError: an empty run is never what was meant.
     """
     grid_profile = registry.profile_for(suite, profile)
     options = options or {}
+    selection = selection or Selection()
+    selection.check(suite, registry.SUITES[suite])
     workloads = [registry.WORKLOADS[name] for name in registry.SUITES[suite]]
     unknown = sorted(set(options) - {name for w in workloads for name in w.options})
     if unknown:
@@ -87,8 +96,11 @@ def build_plan(
         hint = f"options: {', '.join(takers)}" if takers else "its workloads take no options"
         raise UsageError(f"--set {unknown[0]}: no workload of suite {suite!r} takes it ({hint})")
     points: list[tuple[str, str, list[str], int]] = []
+    unselected = 0
     for workload in workloads:
         workload_name = workload.name
+        if not selection.takes_workload(workload_name):
+            continue
         runs_on = registry.backends_for(workload)
         eligible = runs_on if backends is None else [b for b in backends if b in runs_on]
         mine = {name: value for name, value in options.items() if name in workload.options}
@@ -110,6 +122,9 @@ def build_plan(
                     and not workload.is_headline(params)
                 )
             ]
+            kept = [b for b in names if selection.takes(workload_name, params, b)]
+            unselected += len(names) - len(kept)
+            names = kept
             count = repeats if repeats is not None else workload.repeats[grid_profile]
             points.append((workload_name, json.dumps(params, sort_keys=True), names, count))
     cells: list[Cell] = []
@@ -120,4 +135,6 @@ def build_plan(
             shift = repeat % len(names)
             for backend in names[shift:] + names[:shift]:
                 cells.append(Cell(suite, workload_name, params_json, backend, repeat, grid_profile))
+    if not cells and unselected:  # else no backend runs the selected workloads: the caller says so
+        raise UsageError(f"{selection.text()} selects no cell of suite {suite!r}")
     return cells

@@ -1,5 +1,6 @@
 """``list``: suites with their cell counts and estimated durations, workloads with their parameter
-grids, backends and whether they can run here."""
+grids, backends and whether they can run here; with a suite or a selection, the cells ``run`` would
+run with the same options, and their estimated duration."""
 
 from __future__ import annotations
 
@@ -8,13 +9,21 @@ import argparse
 from harness import interpreters, registry
 from harness.cells.estimate import ReferenceTimes
 from harness.cells.plan import build_plan
+from harness.errors import UsageError
 from workloads.base import PROFILES
+
+from .selecting import add_options as add_selection_options
+from .selecting import selection
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "list", help="show suites, workloads, parameter grids and backends", description=__doc__
     )
+    parser.add_argument("--suite", help=f"show the cells of this suite: one of {', '.join(registry.SUITES)}")
+    parser.add_argument("--profile", help="with a suite or a selection: quick (default), paper or smoke")
+    parser.add_argument("--backends", help="with a suite or a selection: comma-separated backends")
+    add_selection_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -79,6 +88,28 @@ def _backends() -> list[str]:
     return ["Backends:", *_table([["backend", "here", "from", "what it is"], *rows])]
 
 
+def _cells(args: argparse.Namespace) -> list[str]:
+    """The cells ``run`` would run with these options (suite ``all`` when only a selection is
+    given), in run order, and their estimate."""
+    suite = args.suite or "all"
+    registry.check_suite(suite)
+    planned = build_plan(suite, args.profile, registry.parse_backends(args.backends), None, None,
+                         selection(args))  # fmt: skip
+    if not planned:
+        raise UsageError(f"none of the backends {args.backends} runs a workload of suite {suite!r}")
+    estimate = ReferenceTimes.load().estimate(planned)
+    return [
+        f"{_plural(len(planned), 'cell')} of suite {suite} ({planned[0].profile} profile), "
+        f"{estimate.text()} from the reference runs in results/reference/ (your machine will differ):",
+        *(f"  {cell.label()}" for cell in planned),
+    ]
+
+
 def run(args: argparse.Namespace) -> int:
-    print("\n".join([*_suites(), "", *_workloads(), "", *_backends()]))
+    if args.suite or args.workloads or args.expression is not None:
+        print("\n".join(_cells(args)))
+    elif args.profile or args.backends:
+        raise UsageError("list: --profile and --backends apply to the cells of a --suite or a selection")
+    else:
+        print("\n".join([*_suites(), "", *_workloads(), "", *_backends()]))
     return 0

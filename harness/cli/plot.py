@@ -10,26 +10,30 @@ from harness.analysis.aggregate import summarize_rows
 from harness.analysis.paper import load_paper
 from harness.errors import UsageError
 from harness.outputs import check_replaceable, write_atomically
-from harness.results import DEFAULT_INPUT, input_paths, read_rows
+from harness.results import read_rows
 
 from .argtypes import output_path
+from .inputs import CSV_HELP, beside, input_csvs
+
+PLOTS_SUFFIX = "-plots"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("plot", help="draw the paper's figures from CSVs", description=__doc__)
-    parser.add_argument("csv", nargs="*", type=Path, help=f"result CSVs (default: {DEFAULT_INPUT}/*.csv)")
+    parser.add_argument("csv", nargs="*", type=Path, help=CSV_HELP)
     parser.add_argument(
         "--out",
         type=output_path,
-        default=Path("plots"),
-        help="folder for the PNGs (default plots/); replaces only figures this command wrote",
+        help=f"folder for the PNGs (default <csv stem>{PLOTS_SUFFIX}/ beside the CSV); replaces only "
+        "figures this command wrote",
     )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    inputs = input_paths(args.csv)
+    inputs = input_csvs(args.csv)
     rows = [row for path in inputs for row in read_rows(path)]
+    args.out = args.out or beside(inputs, PLOTS_SUFFIX)
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is not a directory")
     if not args.out.exists() and not args.out.parent.is_dir():

@@ -1,4 +1,4 @@
-"""``report``: results/REPORT.md, our numbers per paper figure beside the paper's, with the machine."""
+"""``report``: a Markdown report, our numbers per paper figure beside the paper's, with the machine."""
 
 from __future__ import annotations
 
@@ -10,28 +10,30 @@ from harness.analysis.paper import load_paper
 from harness.errors import UsageError
 from harness.outputs import check_replaceable, write_atomically
 from harness.report import is_report, render_report
-from harness.results import DEFAULT_INPUT, input_paths, read_rows
+from harness.results import read_rows
 
 from .argtypes import output_path
+from .inputs import CSV_HELP, beside, input_csvs
 
-DEFAULT_OUT = Path("results/REPORT.md")
+REPORT_SUFFIX = "-REPORT.md"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("report", help="write the paper comparison report", description=__doc__)
-    parser.add_argument("csv", nargs="*", type=Path, help=f"result CSVs (default: {DEFAULT_INPUT}/*.csv)")
+    parser.add_argument("csv", nargs="*", type=Path, help=CSV_HELP)
     parser.add_argument(
         "--out",
         type=output_path,
-        default=DEFAULT_OUT,
-        help=f"Markdown file (default {DEFAULT_OUT}); replaces only a report written before",
+        help=f"Markdown file (default <csv stem>{REPORT_SUFFIX} beside the CSV); replaces only a report "
+        "written before",
     )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    inputs = input_paths(args.csv)
+    inputs = input_csvs(args.csv)
     rows = [row for path in inputs for row in read_rows(path)]
+    args.out = args.out or beside(inputs, REPORT_SUFFIX)
     if not any(row["status"] == "ok" for row in rows):
         raise UsageError("the CSVs hold no ok rows to report")
     check_replaceable(args.out, is_report, inputs, "python -m harness report")

@@ -21,8 +21,10 @@ from harness.cells.plan import Cell, build_plan, parameters
 from harness.cells.reaper import sweep_stale
 from harness.cells.resume import RunChoice, check_resumable, header_difference, recorded_choice
 from harness.cells.runner import Interrupted, RunSettings, run_plan
+from harness.cells.selection import Selection
 from harness.errors import UsageError
 from harness.results import (
+    RUNS,
     SCHEMA_VERSION,
     ResultWriter,
     check_results_header,
@@ -36,6 +38,8 @@ from harness.results import (
 
 from .argtypes import assignment, number_in, output_path, whole_number_in
 from .progress import RunProgress
+from .selecting import add_options as add_selection_options
+from .selecting import selection
 
 MAX_REPEATS = 1000
 MAX_TIMEOUT_S = 24 * 3600
@@ -48,6 +52,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--suite", help=f"one of: {', '.join(registry.SUITES)} (with --resume: the file's)")
     parser.add_argument("--backends", help="comma-separated backends (default: all that apply)")
     parser.add_argument("--profile", help="quick (default), paper or smoke")
+    add_selection_options(parser)
     parser.add_argument("--repeats", type=POSITIVE_COUNT, help="repeats per cell (default by profile)")
     parser.add_argument("--out", type=output_path, help="CSV to write (default results/<suite>-<time>.csv)")
     parser.add_argument("--timeout", type=CELL_TIMEOUT, default=600.0, help="seconds per cell")
@@ -97,7 +102,7 @@ def _choice(args: argparse.Namespace, recorded: RunChoice | None) -> RunChoice:
 def _new_output(args: argparse.Namespace, choice: RunChoice) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     name = choice.suite if choice.suite == choice.profile else f"{choice.suite}-{choice.profile}"
-    path = args.out or Path("results") / f"{name}-{stamp}.csv"
+    path = args.out or RUNS / f"{name}-{stamp}.csv"
     if path.is_dir():
         raise UsageError(f"--out {path} is a directory")
     if path.exists() and path.stat().st_size > 0:
@@ -107,9 +112,9 @@ def _new_output(args: argparse.Namespace, choice: RunChoice) -> Path:
     return path
 
 
-def _plan(choice: RunChoice, repeats: int | None) -> list[Cell]:
+def _plan(choice: RunChoice, repeats: int | None, chosen: Selection | None = None) -> list[Cell]:
     backends = list(choice.backends) if choice.backends is not None else None
-    planned = build_plan(choice.suite, choice.profile, backends, repeats, dict(choice.options))
+    planned = build_plan(choice.suite, choice.profile, backends, repeats, dict(choice.options), chosen)
     if not planned:
         raise UsageError(
             f"none of the backends {choice.backends_text} runs a workload of suite {choice.suite!r}"
@@ -132,12 +137,14 @@ class _Run:
 def _open_new(args: argparse.Namespace) -> _Run:
     """Everything is checked before the file is created, so bad input leaves nothing behind."""
     choice = _choice(args, None)
-    planned = _plan(choice, choice.repeats)
+    planned = _plan(choice, choice.repeats, selection(args))
     path = _new_output(args, choice)
     addresses = clusters.addresses(args, planned)
     if args.out is None:
         path.parent.mkdir(parents=True, exist_ok=True)  # the default results/ folder
-    writer = ResultWriter(path, columns_for(parameters(planned)), new=True)
+    # the columns of the whole suite, not of the selection: the file records no selection, and its
+    # resume (with or without one) plans the suite's columns
+    writer = ResultWriter(path, columns_for(parameters(_plan(choice, choice.repeats))), new=True)
     return _Run(writer, choice, planned, _new_run_id(), set(), addresses)
 
 
@@ -160,7 +167,7 @@ def _open_resumed(args: argparse.Namespace) -> _Run:
         rows = read_rows(path) if header else []
         recorded = recorded_choice(rows, path) if rows else None
         choice = _choice(args, recorded)
-        planned = _plan(choice, choice.repeats)
+        planned = _plan(choice, choice.repeats, selection(args))
         run_cells = _plan(recorded, recorded.repeats) if recorded is not None else planned
         difference = header_difference(header, columns_for(parameters(run_cells))) if header else None
         if difference:

@@ -11,10 +11,10 @@ For analysis, results load as a typed DataFrame (summary samples; ``curves=True`
 from .frame import load
 from .point import CURVE, SAMPLE, Params, is_curve, params_of, point_name
 from .reader import (
-    DEFAULT_INPUT,
+    RUNS,
     check_results_header,
     finished_cells,
-    input_paths,
+    newest_run,
     read_header,
     read_rows,
 )
@@ -36,9 +36,9 @@ __all__ = [
     "BASE_COLUMNS",
     "CELL_COLUMNS",
     "CURVE",
-    "DEFAULT_INPUT",
     "INTERRUPTED",
     "METADATA_COLUMNS",
+    "RUNS",
     "SAMPLE",
     "SCHEMA_VERSION",
     "STATUSES",
@@ -47,11 +47,11 @@ __all__ = [
     "check_results_header",
     "columns_for",
     "finished_cells",
-    "input_paths",
     "is_curve",
     "is_failure",
     "is_interrupted",
     "load",
+    "newest_run",
     "params_of",
     "point_name",
     "read_header",

@@ -95,18 +95,25 @@ def _opened(path: Path) -> Iterator[TextIO]:
         raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
 
 
-DEFAULT_INPUT = Path("results/reference")
-"""Where ``plot`` and ``report`` read when no CSV is named: the committed reference run."""
+RUNS = Path("results")
+"""Where ``run`` writes a CSV by default, and where ``plot`` and ``report`` take the newest one from
+when no CSV is named (relative to the current folder, as the user's paths are)."""
+COMMITTED = ("reference", "baseline", "paper")
+"""Folders of ``RUNS`` that hold the project's committed files, never taken for the user's run."""
 
 
-def input_paths(paths: list[Path]) -> list[Path]:
-    """The CSVs a reading command was given, or the reference run's; none at all is a usage error."""
-    if paths:
-        return paths
-    found = sorted(DEFAULT_INPUT.glob("*.csv"))
+def newest_run(folder: Path = RUNS) -> Path:
+    """The most recently written CSV under ``folder`` outside its committed folders: the user's
+    latest run (a reader that defaulted to the reference run reported a run the user did not make)."""
+    found = [
+        path
+        for path in folder.rglob("*.csv")
+        if path.is_file() and not set(path.relative_to(folder).parts[:-1]) & set(COMMITTED)
+    ]
     if not found:
-        raise UsageError(f"no CSV given and none in {DEFAULT_INPUT}/")
-    return found
+        outside = ", ".join(f"{folder / name}/" for name in COMMITTED)
+        raise UsageError(f"no CSV given and no run CSV in {folder}/ (outside {outside}); name one")
+    return max(found, key=lambda path: path.stat().st_mtime)
 
 
 def finished_cells(rows: Iterable[dict[str, str]]) -> set[tuple[str, int, str]]:
