@@ -10,7 +10,8 @@ import csv
 from pathlib import Path
 
 PAPER_CSV = Path(__file__).resolve().parents[2] / "results" / "paper" / "paper_results.csv"
-PAPER_LABELS = {"ray": "paper: Ray", "lf": "paper: Lingua Franca"}
+PAPER_NAMES = {"ray": "Ray", "lf": "Lingua Franca"}
+PAPER_LABELS = {backend: f"paper: {name}" for backend, name in PAPER_NAMES.items()}
 
 
 def load_paper(path: Path = PAPER_CSV) -> list[dict[str, str]]:

@@ -12,15 +12,18 @@ and largest sample), so such a summary *is* the range (min-max) and says so (``S
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 BOOTSTRAP_RESAMPLES = 2000
 MIN_SAMPLES_FOR_CI = 5
-RANGE = "range"
-CONFIDENCE_INTERVAL = "95% CI"
+RANGE = "range (min-max)"
+CONFIDENCE_INTERVAL = "95% bootstrap interval"
+"""The two names of ``[low, high]``, used as they are by the report, the figures, ``check`` and
+``compare``: one name per kind of interval everywhere, so that a reader never wonders whether a "CI"
+in one place and an "interval" in another are different things."""
 
 
 @dataclass(frozen=True)
@@ -32,16 +35,25 @@ class Summary:
 
     @property
     def interval(self) -> str:
-        """What ``[low, high]`` is: ``95% CI`` (bootstrap) or, below 5 samples, ``range`` (min-max)."""
+        """What ``[low, high]`` is: a 95% bootstrap interval or, below 5 samples, the range (min-max)."""
         return interval_name(self.n)
 
     def interval_text(self, digits: int = 4) -> str:
-        """``[low, high]`` with its name, e.g. ``range 1.2-1.4`` or ``95% CI 1.2-1.4``."""
+        """``[low, high]`` with its name, e.g. ``range (min-max) 1.2-1.4``."""
         return f"{self.interval} {self.low:.{digits}g}-{self.high:.{digits}g}"
 
 
 def interval_name(n: int) -> str:
     return CONFIDENCE_INTERVAL if n >= MIN_SAMPLES_FOR_CI else RANGE
+
+
+def intervals_label(counts: Iterable[int]) -> str:
+    """The name of the intervals of summaries of ``counts`` samples each: one name where they are all
+    of one kind, else both with the rule that picks one (a table or figure mixing the two)."""
+    names = {interval_name(n) for n in counts}
+    if len(names) == 1:
+        return names.pop()
+    return f"{CONFIDENCE_INTERVAL} from {MIN_SAMPLES_FOR_CI} repeats on, else {RANGE}"
 
 
 def median(values: Sequence[float]) -> float:

@@ -27,6 +27,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help=f"Markdown file (default <csv stem>{REPORT_SUFFIX} beside the CSV); replaces only a report "
         "written before",
     )
+    parser.add_argument(
+        "--reference",
+        metavar="NAME",
+        help="backend the tables' ratios are to (default ray where the CSVs hold it, else sequential)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -39,7 +44,13 @@ def run(args: argparse.Namespace) -> int:
     check_replaceable(args.out, is_report, inputs, "python -m harness report")
     if not args.out.parent.is_dir():
         raise UsageError(f"--out: directory {args.out.parent} does not exist")
-    text = render_report(rows, summarize_rows(rows), load_paper())
+    summaries = summarize_rows(rows)
+    measured = sorted({s.backend for s in summaries})
+    if args.reference is not None and args.reference not in measured:
+        raise UsageError(
+            f"--reference: {args.reference!r} is not in the CSVs (they hold {', '.join(measured)})"
+        )
+    text = render_report(rows, summaries, load_paper(), args.reference)
     write_atomically(args.out, lambda temporary: temporary.write_text(text, encoding="utf-8"))
     print(args.out)
     return 0

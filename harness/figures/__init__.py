@@ -17,7 +17,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from harness.analysis.aggregate import CellSummary
-from harness.analysis.stats import CONFIDENCE_INTERVAL, MIN_SAMPLES_FOR_CI, RANGE, interval_name
+from harness.analysis.stats import CONFIDENCE_INTERVAL, RANGE, intervals_label
 from workloads.base import Workload
 
 from .. import registry
@@ -44,18 +44,17 @@ def declared_figures(workloads: list[Workload] | None = None) -> list[Figure]:
 
 def error_bar_caption(summaries: list[CellSummary], workload: str) -> str:
     """What a figure's markers and error bars are: medians of how many repeats, and whether the bars
-    are 95% bootstrap intervals or (below 5 repeats) only the range of the repeats."""
+    are 95% bootstrap intervals or (below 5 repeats) only the range (min-max) of the repeats, named as
+    the report names them."""
     counts = sorted({s.summary.n for s in summaries if s.workload == workload or not workload})
     if not counts:
         return ""
     repeats = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
-    names = {interval_name(n) for n in counts}
-    if names == {RANGE}:
-        bars = "range (min-max) of the repeats"
-    elif names == {CONFIDENCE_INTERVAL}:
-        bars = "95% bootstrap confidence interval of the median"
-    else:
-        bars = f"95% bootstrap interval from {MIN_SAMPLES_FOR_CI} repeats on, else the range of the repeats"
+    bars = intervals_label(counts)
+    if bars == RANGE:
+        bars = f"{RANGE} of the repeats"
+    elif bars == CONFIDENCE_INTERVAL:
+        bars = f"{CONFIDENCE_INTERVAL} of the median"
     return f"Markers: medians of {repeats} repeat(s) per point; error bars: {bars}."
 
 

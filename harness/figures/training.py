@@ -9,7 +9,8 @@ learning curve against env steps, one per variant, drawn once when every backend
 ended with the same weights digest (the curve is then the same on all of them; otherwise each backend's
 is drawn and the legend says they differ); middle, the same curves against each backend's wall time
 (median over repeats at each recorded round); right, ``time_to_return_s`` per backend and variant with
-its 95% interval.
+its interval (named as the caption names it: a 95% bootstrap interval, or the range (min-max) of
+fewer repeats).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from matplotlib.axes import Axes
 
 from harness.analysis.aggregate import CellSummary, with_sizes
 from harness.analysis.paper import round_ms as paper_round_ms
+from harness.analysis.stats import intervals_label
 from workloads.base import Workload
 
 from .. import registry
@@ -165,7 +167,7 @@ def _draw(axes: list[Axes], summaries: list[CellSummary], paper: list[dict[str, 
                    hatch=VARIANT_HATCH[variant], edgecolor="black")  # fmt: skip
             ax.bar([0], [0], 0, color="white", edgecolor="black", hatch=VARIANT_HATCH[variant], label=variant)
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(backends))], backends, rotation=30, fontsize=8)
-    ax.set(ylabel="time to return (s, median, 95% CI)",
+    ax.set(ylabel=f"time to return (s; median, {intervals_label(s.summary.n for s in bars)})",
            title=f"Wall time to a mean return of {float(target):g} (hatched: pipelined)")  # fmt: skip
     return True
 

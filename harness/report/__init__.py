@@ -1,5 +1,5 @@
-"""The paper comparison report (``harness report``): per paper figure, our medians with 95% intervals
-beside the paper's, the 2x2, the machine, and the cells that did not end ok.
+"""The paper comparison report (``harness report``): the headline ratios, then per paper figure our
+medians with their intervals beside the paper's, the 2x2, the machine, and the cells that did not end ok.
 
 Pure functions from per-cell summaries (``aggregate``), the paper's rows and the runs' metadata to
 Markdown, so the report, the figures and the end-of-run table agree on what a number means. Each
@@ -20,13 +20,14 @@ from harness import registry
 from harness.analysis import placement
 from harness.analysis.aggregate import CellSummary
 from harness.analysis.checks import Mismatch, mismatches
+from harness.analysis.stats import CONFIDENCE_INTERVAL, MIN_SAMPLES_FOR_CI, RANGE
 from workloads.base import Workload
 
 from ..results import METADATA_COLUMNS
 from ..results.point import is_curve, params_of, point_of, point_text
 from . import generic
-from .overview import tables_section
-from .tables import UNEQUAL_MARK, Section, _Unequal, section_table, table_cell
+from .overview import headline_table, tables_section
+from .tables import UNEQUAL_MARK, Section, _Unequal, default_reference, plain, section_table, table_cell
 
 __all__ = ["UNEQUAL_MARK", "Section", "is_report", "render_report", "section_table", "sections_of"]
 
@@ -53,7 +54,11 @@ class ReportSection(Protocol):
     """What a workload's report module lists: something that renders one part of the report."""
 
     def render(
-        self, summaries: list[CellSummary], paper: list[dict[str, str]], unequal: Sequence[Mismatch] = ()
+        self,
+        summaries: list[CellSummary],
+        paper: list[dict[str, str]],
+        unequal: Sequence[Mismatch] = (),
+        reference: str | None = None,
     ) -> str | None: ...
 
 
@@ -150,11 +155,11 @@ def placement_section(summaries: list[CellSummary], unequal: Sequence[Mismatch] 
         cells = [
             marks.mark(point.label, [at]),
             f"{point.metric} ({point.unit})",
-            *(f"{point.values[b]:.4g}" for b in placement.CELLS),
+            *(plain(point.values[b]) for b in placement.CELLS),
         ]
         for _, a, b in placement.EFFECTS:
             ratio = point.ratio(a, b)
-            cells.append(marks.mark(f"{ratio:.3g}", [at], (a, b)) if ratio is not None else "")
+            cells.append(marks.mark(plain(ratio, 3), [at], (a, b)) if ratio is not None else "")
         lines.append("| " + " | ".join(map(table_cell, cells)) + " |")
     return (
         "## The model at fixed placement, placement at fixed model\n\n"
@@ -170,8 +175,16 @@ PLACES = ("threads", "threads", "processes", "processes")
 
 
 def render_report(
-    rows: list[dict[str, str]], summaries: list[CellSummary], paper: list[dict[str, str]]
+    rows: list[dict[str, str]],
+    summaries: list[CellSummary],
+    paper: list[dict[str, str]],
+    reference: str | None = None,
 ) -> str:
+    """The report's Markdown; its tables' ratios are to ``reference`` (default ``default_reference``:
+    ``ray`` where measured, else ``sequential``). The headline ratios come first: they are what a reader
+    opens the report for."""
+    reference = reference or default_reference(s.backend for s in summaries)
+    to_reference = f", to `{reference}` unless said otherwise" if reference else ""
     runs = sorted({(r["run_id"], r.get("profile", "")) for r in rows})
     outcomes = final_outcomes(rows)
     parts = [
@@ -181,8 +194,8 @@ def render_report(
             f"run {table_cell(run)} ({table_cell(profile or 'unknown')} profile)" for run, profile in runs
         )
         + ". Medians over repeats; each table says how many repeats it rests on and what its brackets"
-        " are (a 95% bootstrap interval from 5 repeats on, else the range of the repeats);"
-        " ratios are of medians from the same run(s).\n",
+        f" are (a {CONFIDENCE_INTERVAL} from {MIN_SAMPLES_FOR_CI} repeats on, else the {RANGE} of the"
+        f" repeats); ratios are of medians from the same run(s){to_reference}.\n",
         f"Cells by final outcome: {outcome_counts(outcomes)}.\n",
         PAPER_NOTE + "\n",
         NOT_LF_NOTE + "\n",
@@ -190,8 +203,11 @@ def render_report(
         machine_table(rows),
         "## Figures\n",
     ]
+    headline = headline_table(summaries, table_cell)
+    if headline:
+        parts.insert(3, headline)
     unequal = mismatches(rows)
-    tables = [section.render(summaries, paper, unequal) for section in declared_sections()]
+    tables = [section.render(summaries, paper, unequal, reference) for section in declared_sections()]
     parts += [t for t in tables if t]
     two_by_two = placement_section(summaries, unequal)
     if two_by_two:

@@ -14,6 +14,8 @@ from harness.analysis.aggregate import CellSummary
 from harness.analysis.checks import Mismatch
 from workloads.base import Workload
 
+from .tables import plain
+
 WIRE_COLUMNS = (
     ("round_ms", "round_ms (test hosts)"),
     ("wire_bytes_per_round", "wire B/round"),
@@ -38,9 +40,9 @@ def _wire_table(summaries: list[CellSummary]) -> list[str]:
         values = dict(params)
         link = f"{values['link_mbit']} Mbit/s" if values.get("link_mbit") else "unlimited"
         cells = [workload, projection.point_label(workload, values), values["hosts"], link, backend]
-        cells += [f"{metrics[m]:.4g}" if m in metrics else "" for m, _ in WIRE_COLUMNS]
+        cells += [plain(metrics[m]) if m in metrics else "" for m, _ in WIRE_COLUMNS]
         minimum = metrics.get("wire_min_bytes_per_round")
-        cells.append(f"{metrics['wire_bytes_per_round'] / minimum:.3g}" if minimum else "")
+        cells.append(plain(metrics["wire_bytes_per_round"] / minimum, 3) if minimum else "")
         lines.append(_row(cells))
     return lines if len(lines) > 2 else []
 
@@ -55,7 +57,7 @@ def _check_table(summaries: list[CellSummary]) -> list[str]:
     for check in found:
         b = check.basis
         cells = [b.workload, b.label, b.hosts, b.backend]
-        cells += [f"{check.measured_ms:.4g}", f"{check.projected_ms:.4g}", f"{check.error_pct:+.1f}"]
+        cells += [plain(check.measured_ms), plain(check.projected_ms), f"{check.error_pct:+.1f}"]
         lines.append(_row(cells))
     return lines
 
@@ -70,7 +72,7 @@ def _projection_table(summaries: list[CellSummary]) -> list[str]:
     lines = [_row(header), "|" + "---|" * len(header)]
     for b in bases:
         cells = [b.workload, b.label, b.hosts, b.backend]
-        cells += [f"{b.round_ms_at(lat, rate):.4g}" for lat, rate in grid]
+        cells += [plain(b.round_ms_at(lat, rate)) for lat, rate in grid]
         lines.append(_row(cells))
     return lines
 
@@ -114,7 +116,11 @@ class _ClusterSection:
     """The one section of every cluster workload: their cells together, in three tables."""
 
     def render(
-        self, summaries: list[CellSummary], paper: list[dict[str, str]], unequal: Sequence[Mismatch] = ()
+        self,
+        summaries: list[CellSummary],
+        paper: list[dict[str, str]],
+        unequal: Sequence[Mismatch] = (),
+        reference: str | None = None,
     ) -> str | None:
         return cluster_section(summaries)
 

@@ -15,6 +15,7 @@ SECTIONS = [
         {"n_actors": "16", "variant": "copy"},
         'The paper\'s "300MB"/"500MB" points are 253/466 MiB (paper profile only).',
         paper_value("bcast_gather_vs_size", "object_bytes"),
+        {"n_actors": "16"},
     ),
     Section(
         "Broadcast & gather vs workers (10 MiB, copy): round_ms",

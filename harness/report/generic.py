@@ -28,7 +28,11 @@ class GenericSection:
         self.others = tuple(p.name for p in declared if p.name != self.row_param)
 
     def render(
-        self, summaries: list[CellSummary], paper: list[dict[str, str]], unequal: Sequence[Mismatch] = ()
+        self,
+        summaries: list[CellSummary],
+        paper: list[dict[str, str]],
+        unequal: Sequence[Mismatch] = (),
+        reference: str | None = None,
     ) -> str | None:
         metric, name = self.workload.primary_metric, self.workload.name
         cells = [s for s in summaries if s.workload == name and s.metric == metric]
@@ -44,7 +48,7 @@ class GenericSection:
                 dict(combo),
                 f"{self.workload.description}. Not in the paper.",
             )
-            tables.append(section.render(summaries, paper, unequal))
+            tables.append(section.render(summaries, paper, unequal, reference))
         found = [t for t in tables if t]
         return "\n".join(found) if found else None
 

@@ -20,6 +20,7 @@ from harness.analysis.gate import gated_objectives
 from workloads.base import SERIES_PARAMS, Workload
 
 from .. import registry
+from .tables import plain
 
 HEADLINE_PAIRS: tuple[tuple[str, str], ...] = (
     ("reactor", "ray"),
@@ -110,7 +111,7 @@ def headline_table(summaries: Sequence[CellSummary], cell: Callable[[str], str] 
     for workload, params in keyed:
         times = points[(workload, params)]
         ratios = [
-            f"{times[a] / times[b]:.3g}" if a in times and b in times and times[b] else "" for a, b in pairs
+            plain(times[a] / times[b], 3) if a in times and b in times and times[b] else "" for a, b in pairs
         ]
         lines.append(_row([f"{workload} {_label(params)}", objectives[workload].metric, *ratios], cell))
     return (
@@ -143,8 +144,8 @@ def median_tables(summaries: Sequence[CellSummary], cell: Callable[[str], str] =
             for backend in backends:
                 s = by_key.get((params, backend))
                 tail = p90.get((params, backend))
-                text = f"{s.summary.median:.4g}" if s else ""
-                texts.append(f"{text} ({tail.summary.median:.4g})" if s and tail else text)
+                text = plain(s.summary.median) if s else ""
+                texts.append(f"{text} ({plain(tail.summary.median)})" if s and tail else text)
             lines.append(_row([_label(params) or "(one point)", *texts], cell))
         repeats = sorted({s.summary.n for s in cells})
         spread = str(repeats[0]) if len(repeats) == 1 else f"{repeats[0]}-{repeats[-1]}"
@@ -179,7 +180,7 @@ def curve_end_tables(summaries: Sequence[CellSummary], cell: Callable[[str], str
             texts = []
             for backend in backends:
                 end = found.get((point, backend))
-                texts.append(f"{end[2].summary.median:.4g} ({end[1]})" if end else "")
+                texts.append(f"{plain(end[2].summary.median)} ({end[1]})" if end else "")
             lines.append(_row([_label(point) or "(one point)", *texts], cell))
         unit = next(iter(found.values()))[2].unit
         tables.append(
@@ -192,17 +193,10 @@ def curve_end_tables(summaries: Sequence[CellSummary], cell: Callable[[str], str
 
 
 def tables_section(summaries: Sequence[CellSummary], cell: Callable[[str], str] = str) -> str | None:
-    """The report's section of every measured median, headline ratios first; None when empty.
-    ``cell`` (the report's escaping) makes names and values from the CSVs safe in a Markdown table."""
-    parts = [
-        t
-        for t in (
-            headline_table(summaries, cell),
-            *median_tables(summaries, cell),
-            *curve_end_tables(summaries, cell),
-        )
-        if t
-    ]
+    """The report's section of every measured median; None when empty (the headline ratios head the
+    report, ``headline_table``). ``cell`` (the report's escaping) makes names and values from the CSVs
+    safe in a Markdown table."""
+    parts = [*median_tables(summaries, cell), *curve_end_tables(summaries, cell)]
     if not parts:
         return None
     return "## All measured medians\n\n" + "\n".join(parts)

@@ -13,8 +13,9 @@ SECTIONS = [
         "steps_per_s",
         "env_id",
         {"steps_per_round": "1", "variant": "plain"},
-        "Same env ids and structure as the paper.",
+        "Same env ids and structure as the paper's.",
         paper_value("gym_sampling", "env_id"),
+        {"n_envs": "15"},
     ),
     Section(
         "Atari sampling, {n_envs} envs, K = 1: steps_per_s",
@@ -25,6 +26,7 @@ SECTIONS = [
         "Ours are ale-py's v5 ids (sticky actions), the paper's Gym v4 ids; the paper's Ray reset with a"
         " seed on every step (see the README).",
         paper_value("atari_sampling", "env_id"),
+        {"n_envs": "15"},
     ),
 ]
 

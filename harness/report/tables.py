@@ -1,21 +1,28 @@
-"""The report's tables and what they share: a ``Section`` (one table of one workload's metric, rows
-by one parameter, backends as columns, ratios to ``ray``, the paper's numbers beside them), the marks
-of unequal work, and Markdown escaping. Ratios to ``ray`` are ratios of medians measured in the same
-run(s); where a metric is a rate (steps/s), the ratio is still "this backend / ray" of that rate, so
-> 1 means faster there. A row whose backends did unequal work or got different results
-(``harness.analysis.checks``), and each ratio between two of them that disagree, is marked ``UNEQUAL_MARK``;
-the table's note says which and why.
+"""The report's tables and what they share: a ``Section`` (one table of one workload's metric: per
+point, its backends as rows, fastest first, with median, interval, ratio to a reference backend and
+the paper's number), the marks of unequal work, plain numbers and Markdown escaping. A table is
+narrow so that a backend's median, its interval and its ratio sit on one line a reader scans, not ten
+columns apart. Ratios are of medians measured in the same run(s); where a metric is a rate
+(steps/s), the ratio is still "this backend / reference" of that rate, so > 1 means faster there,
+and the table's note says which way. A row whose backends did unequal work or got different results
+(``harness.analysis.checks``), and each ratio between two of them that disagree, is marked
+``UNEQUAL_MARK``; the table's note says which and why.
 """
 
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from harness.analysis.aggregate import CellSummary, Params, with_sizes
 from harness.analysis.checks import Mismatch
-from harness.analysis.stats import CONFIDENCE_INTERVAL, MIN_SAMPLES_FOR_CI, RANGE
+from harness.analysis.paper import PAPER_NAMES
+from harness.analysis.stats import CONFIDENCE_INTERVAL, RANGE, intervals_label
+
+from .. import registry
 
 PAPER_ATARI_IDS = {
     "ALE/Pong-v5": "Pong-v4",
@@ -36,12 +43,19 @@ class Section:
     note: str
     paper: Callable[[list[dict[str, str]], str, str], str] | None = None
     """(paper rows, paper backend, row value) -> the paper's number for that row, in our metric's unit."""
+    paper_setup: dict[str, str] = field(default_factory=dict)
+    """Parameters the paper ran with (``{"n_envs": "15"}``): the paper's number stands only beside
+    points measured with them, since beside a smaller setup it would compare different work."""
 
     def render(
-        self, summaries: list[CellSummary], paper: list[dict[str, str]], unequal: Sequence[Mismatch] = ()
+        self,
+        summaries: list[CellSummary],
+        paper: list[dict[str, str]],
+        unequal: Sequence[Mismatch] = (),
+        reference: str | None = None,
     ) -> str | None:
         """Its table (``section_table``), or None when the summaries hold none of its cells."""
-        return section_table(self, summaries, paper, unequal)
+        return section_table(self, summaries, paper, unequal, reference)
 
 
 def paper_value(
@@ -50,7 +64,7 @@ def paper_value(
     def lookup(paper: list[dict[str, str]], backend: str, row: str) -> str:
         for p in paper:
             if p["figure"] == figure and p["backend"] == backend and _same(p[column], row):
-                return f"{convert(float(p['value']), row):.4g}"
+                return plain(convert(float(p["value"]), row))
         return ""
 
     return lookup
@@ -109,14 +123,47 @@ def _sort_key(value: str) -> tuple[int, float, str]:
         return (1, 0.0, value)
 
 
+PAPER_COUNTERPART = {"ray": "ray", "reactor": "lf"}
+"""Our backend -> the paper's backend whose number stands beside it: Ray beside ``ray``, Lingua Franca
+beside ``reactor`` (the runtime with LF's semantics; it is not LF, as the report's preamble says)."""
+
+
+def default_reference(backends: Iterable[str]) -> str | None:
+    """The backend ratios are taken to when the user names none: ``ray`` (the paper's baseline) where
+    it was measured, else ``sequential`` (the one every suite runs), else none (no ratio column)."""
+    present = set(backends)
+    return next((b for b in ("ray", "sequential") if b in present), None)
+
+
+def higher_is_better(workload: str, metric: str, unit: str) -> bool:
+    """Whether a larger median is faster: as the workload's objective for the metric says, else a rate
+    by its unit (per second)."""
+    known = registry.WORKLOADS.get(workload)
+    for objective in known.objectives if known else ():
+        if objective.metric == metric:
+            return objective.higher_is_better
+    return unit.endswith("/s")
+
+
+def plain(value: float, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant digits as a plain number with thousands separators
+    (21,890, 0.007564), never in e-notation, which a reader comparing columns misreads."""
+    if not math.isfinite(value):
+        return str(value)
+    return f"{Decimal(f'{value:.{digits}g}'):,f}"
+
+
 def section_table(
     section: Section,
     summaries: list[CellSummary],
     paper: list[dict[str, str]],
     unequal: Sequence[Mismatch] = (),
+    reference: str | None = None,
 ) -> str | None:
-    """A Markdown table for one section, or None when the summaries hold none of its cells; rows and
-    ratios that ``unequal`` touches are marked, and a note under the table says why."""
+    """A Markdown table for one section, or None when the summaries hold none of its cells: per point,
+    its backends as rows, fastest first, each with its median, interval, ratio to ``reference``
+    (default ``default_reference`` of the summaries) and the paper's number where the point has the
+    paper's setup. Rows and ratios that ``unequal`` touches are marked, and a note says why."""
     cells = [
         s
         for s in summaries
@@ -127,51 +174,84 @@ def section_table(
     ]
     if not cells:
         return None
-    backends = sorted({s.backend for s in cells}, key=lambda b: (b != "ray", b))
-    by_key = {(s.param(section.row_param), s.backend): s for s in cells}
-    rows = sorted({s.param(section.row_param) for s in cells}, key=_sort_key)
-    paper_backends = [b for b in ("ray", "lf") if section.paper is not None]
-    kinds = {s.summary.interval for s in cells}
-    kind = kinds.pop() if len(kinds) == 1 else "interval"
-    header = [section.row_param, *(f"{b} median [{kind}]" for b in backends)]
-    header += [f"{b} / ray" for b in backends if b != "ray" and "ray" in backends]
-    header += [f"paper {b}" for b in paper_backends]
+    reference = reference or default_reference(s.backend for s in summaries)
+    by_row: dict[str, list[CellSummary]] = {}
+    for s in cells:
+        by_row.setdefault(s.param(section.row_param), []).append(s)
+    unit = cells[0].unit
+    faster_is_higher = higher_is_better(section.workload, section.metric, unit)
+    kind = intervals_label(s.summary.n for s in cells)
+    named = kind not in (RANGE, CONFIDENCE_INTERVAL)  # mixed: each cell names its own
+    with_ratio = reference is not None and any(s.backend == reference for s in cells)
+    with_paper = section.paper is not None
+    header = [section.row_param, "backend", "median", kind if not named else "interval"]
+    header += [f"/ {reference}"] if with_ratio else []
+    header += ["paper"] if with_paper else []
     lines = ["| " + " | ".join(map(table_cell, header)) + " |", "|" + "---|" * len(header)]
     marks = _Unequal.of(unequal)
-    for row in rows:
-        ray = by_key.get((row, "ray"))
-        cells_text = []
-        for backend in backends:
-            s = by_key.get((row, backend))
-            named = "" if kind != "interval" or not s else f"{s.summary.interval} "
-            cells_text.append(
-                f"{s.summary.median:.4g} [{named}{s.summary.low:.4g}, {s.summary.high:.4g}]" if s else ""
-            )
-        for backend in backends:
-            if backend == "ray" or "ray" not in backends:
-                continue
-            s = by_key.get((row, backend))
-            cells_text.append(
-                marks.mark(
-                    ratio_text(s.summary.median, ray.summary.median),
-                    [(s.workload, s.params)],
-                    (backend, "ray"),
-                )
-                if s and ray
-                else ""
-            )
-        cells_text += [section.paper(paper, b, row) for b in paper_backends] if section.paper else []
-        label = marks.mark(row, {(s.workload, s.params) for (r, _), s in by_key.items() if r == row})
-        lines.append("| " + " | ".join(map(table_cell, [label, *cells_text])) + " |")
-    unit = cells[0].unit
+    differs: dict[str, set[str]] = {}
+    for row in sorted(by_row, key=_sort_key):
+        at_row = by_row[row]
+        mismatched = {k for k, v in section.paper_setup.items() if any(s.param(k) != v for s in at_row)}
+        for k in mismatched:
+            differs.setdefault(k, set()).update(s.param(k) for s in at_row)
+        ref = next((s for s in at_row if s.backend == reference), None)
+        ranked = sorted(
+            at_row, key=lambda s: (-s.summary.median if faster_is_higher else s.summary.median, s.backend)
+        )
+        for index, s in enumerate(ranked):
+            label = marks.mark(row, {(c.workload, c.params) for c in at_row}) if index == 0 else ""
+            interval = f"[{plain(s.summary.low)}, {plain(s.summary.high)}]"
+            texts = [label, s.backend, plain(s.summary.median)]
+            texts.append(f"{s.summary.interval} {interval}" if named else interval)
+            if with_ratio:
+                ratio = "" if ref is None else ratio_text(s.summary.median, ref.summary.median)
+                pair = (s.backend, reference)
+                texts.append(ratio if s is ref else marks.mark(ratio, [(s.workload, s.params)], pair))
+            if with_paper:
+                counterpart = PAPER_COUNTERPART.get(s.backend)
+                found = section.paper(paper, counterpart, row) if counterpart and not mismatched else ""
+                texts.append(found)
+            lines.append("| " + " | ".join(map(table_cell, texts)) + " |")
+        measured = {s.backend for s in at_row}
+        for ours, theirs in PAPER_COUNTERPART.items() if with_paper and not mismatched else ():
+            found = section.paper(paper, theirs, row) if ours not in measured and section.paper else ""
+            if found:  # the paper's number stays in the table where this run lacks its counterpart
+                blanks = [""] * (len(header) - 3)
+                texts = ["", f"{ours} (not measured)", *blanks, found]
+                lines.append("| " + " | ".join(map(table_cell, texts)) + " |")
     basis = evidence_note(cells)
     title, note = with_sizes(section.title, cells), with_sizes(section.note, cells)
-    return f"### {title} ({unit})\n\n{note} {basis}{marks.note()}\n\n" + "\n".join(lines) + "\n"
+    paper_note = _paper_note(section, differs) if with_paper else ""
+    ratio_note = _ratio_note(reference, faster_is_higher) if with_ratio else ""
+    return (
+        f"### {title} ({unit})\n\n{note}{paper_note} {basis}{ratio_note}{marks.note()}\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+
+
+def _paper_note(section: Section, differs: dict[str, set[str]]) -> str:
+    """Which paper numbers stand beside which backend, and where the run's setup is not the paper's."""
+    counterparts = ", ".join(
+        f"{PAPER_NAMES[paper]} beside `{ours}`" for ours, paper in PAPER_COUNTERPART.items()
+    )
+    text = f" Paper column: the paper's {counterparts}."
+    if differs:
+        setup = ", ".join(f"{k}={section.paper_setup[k]}" for k in sorted(differs))
+        ours = ", ".join(f"{k}={'/'.join(sorted(v, key=_sort_key))}" for k, v in sorted(differs.items()))
+        text += f" The paper used {setup}, this run {ours}: the paper column is blank at those points."
+    return text
+
+
+def _ratio_note(reference: str | None, faster_is_higher: bool) -> str:
+    faster = "> 1" if faster_is_higher else "< 1"
+    return f" `/ {reference}`: the median over `{reference}`'s at the same point, {faster} when faster."
 
 
 def ratio_text(numerator: float, denominator: float) -> str:
     """``a / b`` to three digits; no ratio (blank) where the denominator is 0."""
-    return f"{numerator / denominator:.3g}" if denominator else ""
+    return plain(numerator / denominator, 3) if denominator else ""
 
 
 def evidence_note(cells: list[CellSummary]) -> str:
@@ -181,14 +261,11 @@ def evidence_note(cells: list[CellSummary]) -> str:
     of_rounds = f", each of {rounds} measured round(s)" if rounds else ""
     kinds = {s.summary.interval for s in cells}
     if kinds == {RANGE}:
-        intervals = "brackets give the range (min-max) of the repeats, too few for a 95% interval"
+        intervals = f"intervals: the {RANGE} of the repeats, too few for a {CONFIDENCE_INTERVAL}"
     elif kinds == {CONFIDENCE_INTERVAL}:
-        intervals = "brackets give 95% bootstrap confidence intervals of the median"
+        intervals = f"intervals: the {CONFIDENCE_INTERVAL} of the median"
     else:
-        intervals = (
-            f"brackets give a 95% bootstrap interval where a cell has {MIN_SAMPLES_FOR_CI} or more "
-            "repeats, else the range (min-max) of its repeats"
-        )
+        intervals = f"intervals: the {intervals_label(s.summary.n for s in cells)} (each cell names its own)"
     return f"Each cell: {repeats} repeat(s){of_rounds}; {intervals}."
 
 

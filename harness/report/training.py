@@ -17,6 +17,7 @@ SECTIONS = [
         {"env_id": "Blackjack-v1"},
         "The paper's time to 500 rounds (start-up included) is shown per round.",
         paper_value("parallel_training", "minibatch", paper_round_ms),
+        {"workers": "16"},
     ),
     Section(
         "Synchronized parallel Q-learning (CartPole-v1, {workers} rollouts): round_ms",
