@@ -1,4 +1,4 @@
-"""Groups result rows into per-cell summaries (median and 95% interval over repeats).
+"""Groups result rows into per-cell summaries (median and interval over repeats: see ``stats``).
 
 Shared by the end-of-run table, the plots and the report, so they all agree on what a number means.
 """

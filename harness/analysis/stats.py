@@ -4,7 +4,7 @@ Kept free of I/O and of the CSV layout, in the spirit of rliable: callers pass p
 The intervals are ``scipy.stats.bootstrap``'s percentile intervals, seeded so that they are the same
 every time the same samples are summarized.
 
-Below ``MIN_SAMPLES_FOR_CI`` samples a bootstrap "95% interval" of the median is only the range of
+Below ``MIN_SAMPLES_FOR_CI`` samples a "95% bootstrap interval" of the median is only the range of
 the samples (with 2 or 3 samples the resampled medians' 2.5% and 97.5% quantiles are the smallest
 and largest sample), so such a summary *is* the range (min-max) and says so (``Summary.interval``).
 """

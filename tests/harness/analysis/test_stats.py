@@ -40,7 +40,7 @@ def test_ratio_interval_below_five_samples_is_the_range_of_pairwise_ratios():
     reference's slowest, the pessimistic end the other way round; the point is the median ratio."""
     ratio = stats.ratio_interval([2.0, 7.0, 3.0], [5.0, 1.0, 4.0])
     assert (ratio.median, ratio.low, ratio.high, ratio.n) == (0.75, 2.0 / 5.0, 7.0 / 1.0, 3)
-    assert ratio.interval == "range"
+    assert ratio.interval == "range (min-max)"
     assert stats.ratio_interval([3.0, 6.0], [2.0, 4.0, 8.0]).n == 2  # the smaller side decides
 
 

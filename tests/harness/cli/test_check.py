@@ -166,9 +166,9 @@ def test_allow_missing_lists_what_was_not_measured_and_passes(tmp_path, baseline
 def test_check_names_its_intervals_by_what_they_are(tmp_path, baseline, capsys):
     three = [row for row in _rows() if int(row["repeat"]) < 3]
     assert _check(tmp_path, baseline, three) == 0
-    assert "[range " in capsys.readouterr().out  # 3 repeats: the range of the ratios, not a 95% CI
+    assert "[range (min-max) " in capsys.readouterr().out  # 3 repeats: the range of the ratios
     assert _check(tmp_path, baseline, _rows()) == 0
-    assert "[95% CI " in capsys.readouterr().out  # 5 repeats
+    assert "[95% bootstrap interval " in capsys.readouterr().out  # 5 repeats
 
 
 def test_a_zero_time_is_an_error_of_its_case_not_a_crash(tmp_path, baseline, capsys):

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.cli import main
+from tests.harness.report_tables import section_table
 
 BAD_RUNS = [
     (["run", "--suite", "nope"], "unknown suite 'nope'"),
@@ -228,10 +229,6 @@ def test_report_of_a_zero_median_leaves_the_ratio_blank(tmp_path: Path, capsys):
     rows = [{**row, "value": 0.0} if row["backend"] == "ray" else row for row in repeats(2)]
     out = tmp_path / "R.md"
     assert main(["report", str(write_results(tmp_path / "zero.csv", rows)), "--out", str(out)]) == 0
-    table = [line for line in out.read_text().splitlines() if line.startswith("| ")]
-    header = [
-        c.strip() for c in next(t for t in table if t.startswith("| object_bytes")).strip("|").split("|")
-    ]
-    cells = [c.strip() for c in next(t for t in table if t.startswith("| 1024 |")).strip("|").split("|")]
-    assert cells[header.index("ray median [range]")] == "0 [0, 0]"
-    assert cells[header.index("reactor / ray")] == ""  # no ratio to a zero median
+    _, _, rows = section_table(out.read_text(), "### Broadcast & gather vs object size")
+    assert (rows[("1024", "ray")]["median"], rows[("1024", "ray")]["range (min-max)"]) == ("0", "[0, 0]")
+    assert rows[("1024", "reactor")]["/ ray"] == ""  # no ratio to a zero median

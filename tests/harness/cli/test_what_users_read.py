@@ -23,6 +23,7 @@ from harness.cells.plan import build_plan
 from harness.cli import main
 from harness.results import read_rows
 from tests.conftest import FAULT_HOOKS, ROOT, cli_environment, run_cli
+from tests.harness.report_tables import section_table
 from tests.harness.sample_rows import repeats, row, write_results
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -134,12 +135,14 @@ def test_report_says_what_its_brackets_are_and_what_they_rest_on(tmp_path: Path)
     assert main(["report", str(write_results(tmp_path / "2.csv", repeats(2))), "--out", str(two)]) == 0
     assert main(["report", str(write_results(tmp_path / "5.csv", repeats(5))), "--out", str(five)]) == 0
     two_text, five_text = two.read_text(), five.read_text()
-    assert "ray median [range]" in two_text and "95% CI" not in two_text.split("## Figures")[1]
-    assert (
-        "Each cell: 2 repeat(s), each of 20 measured round(s); brackets give the range (min-max)" in two_text
-    )
-    assert "ray median [95% CI]" in five_text
-    assert "Each cell: 5 repeat(s), each of 20 measured round(s); brackets give 95% bootstrap" in five_text
+    _, two_header, _ = section_table(two_text, "### Broadcast & gather vs object size")
+    _, five_header, _ = section_table(five_text, "### Broadcast & gather vs object size")
+    assert two_header[3] == "range (min-max)" and "95% bootstrap interval |" not in two_text
+    assert "Each cell: 2 repeat(s), each of 20 measured round(s); intervals: the range (min-max)" in two_text
+    assert five_header[3] == "95% bootstrap interval"
+    assert "Each cell: 5 repeat(s), each of 20 measured round(s); intervals: the 95% bootstrap" in five_text
+    for text in (two_text, five_text):  # one name per kind of interval: no other name anywhere
+        assert "95% CI" not in text and "95% interval" not in text and "[range]" not in text
 
 
 def test_figure_captions_name_their_error_bars(tmp_path: Path):

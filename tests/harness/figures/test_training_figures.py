@@ -6,9 +6,11 @@ import matplotlib.pyplot as plt
 
 from harness.analysis.aggregate import CellSummary
 from harness.analysis.stats import summarize
+from harness.figures import error_bar_caption
 from harness.figures.training import FIGURES, _draw
 from harness.registry import WORKLOADS
 from harness.report import sections_of
+from tests.harness.report_tables import backends_in_order, section_table
 
 POINT = {"env_id": "CartPole-v1", "seed": "0", "target": "475.0", "workers": "16"}
 
@@ -71,5 +73,32 @@ def test_the_report_tables_time_to_return_and_round_time_by_variant():
     tables = [s.render(summaries, []) for s in sections_of(WORKLOADS["training-return"])]
     assert len(tables) == 2 and all(tables)
     time_table = tables[0]
-    assert "| variant | reactor median [range] | sequential median [range] |" in time_table
-    assert "| pipelined | 3.15 [3.15, 3.15] | 3 [3, 3] |" in time_table
+    _, header, rows = section_table(time_table, "###")
+    assert header == ["variant", "backend", "median", "range (min-max)", "/ sequential"]  # no ray here
+    assert backends_in_order(rows, "pipelined") == ["sequential", "reactor"]  # a time: fastest first
+    assert rows[("pipelined", "reactor")]["median"] == "3.15"
+    assert rows[("pipelined", "reactor")]["range (min-max)"] == "[3.15, 3.15]"
+    assert (
+        rows[("pipelined", "sequential")]["median"] == "3"
+        and rows[("pipelined", "reactor")]["/ sequential"] == "1.05"
+    )
+
+
+def test_the_time_to_return_panel_names_its_bars_as_the_caption_does():
+    """Its y label said "95% CI" over bars that were the range (min-max) of the repeats."""
+    (figure,) = [f for f in FIGURES if f.name == "training_time_to_return"]
+    summaries = _summaries({"sequential": "b", "reactor": "b"})  # one repeat per cell
+    fig, axes = plt.subplots(1, figure.panels)
+    try:
+        assert _draw(list(axes), summaries, [])
+        assert axes[2].get_ylabel() == "time to return (s; median, range (min-max))"
+    finally:
+        plt.close(fig)
+    assert error_bar_caption(summaries, "training-return").endswith(
+        "error bars: range (min-max) of the repeats."
+    )
+    five = [CellSummary("training-return", (("variant", "sync"),), "reactor", "round_ms", "ms",
+                        summarize([1.0, 1.1, 1.2, 1.3, 1.4]))]  # fmt: skip
+    assert error_bar_caption(five, "training-return").endswith(
+        "error bars: 95% bootstrap interval of the median."
+    )

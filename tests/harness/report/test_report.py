@@ -5,6 +5,7 @@ from pathlib import Path
 from harness.cli import main
 from harness.results import ResultWriter
 from tests.harness.figures.test_plot import _rows
+from tests.harness.report_tables import backends_in_order, section_table
 from tests.harness.sample_rows import EVERY_COLUMN
 
 
@@ -21,17 +22,16 @@ def test_report_puts_measured_ratios_and_paper_side_by_side(tmp_path: Path, caps
     assert main(["report", str(_csv(tmp_path)), "--out", str(out)]) == 0
     text = out.read_text()
     assert "## Machine and versions" in text and "| ray_version |" in text
-    section = text.split("### Broadcast & gather vs object size")[1].split("###")[0]
-    header, _, *lines = [line for line in section.splitlines() if line.startswith("|")]
-    assert "reactor / ray" in header and "paper ray" in header and "paper lf" in header
-    ten_mib = next(line for line in lines if line.startswith("| 10485760 "))
-    cells = [c.strip() for c in ten_mib.strip("|").split("|")]
-    columns = [c.strip() for c in header.strip("|").split("|")]
-    assert cells[columns.index("reactor / ray")] == "0.05"  # the fixture's reactor is 20x faster
-    assert cells[columns.index("paper ray")] == "24.11" and cells[columns.index("paper lf")] == "7.144"
-    assert cells[columns.index("ray median [range]")].startswith(
-        "232 ["
-    )  # 20 x (1 + 10.49) x 1.01, median of 3
+    _, header, rows = section_table(text, "### Broadcast & gather vs object size")
+    assert header == ["object_bytes", "backend", "median", "range (min-max)", "/ ray", "paper"]
+    assert rows[("10485760", "reactor")]["/ ray"] == "0.05"  # the fixture's reactor is 20x faster
+    assert rows[("10485760", "ray")]["/ ray"] == "1"
+    assert rows[("10485760", "ray")]["paper"] == "24.11" and rows[("10485760", "reactor")]["paper"] == "7.144"
+    assert rows[("10485760", "ray")]["median"] == "232"  # 20 x (1 + 10.49) x 1.01, median of 3
+    assert rows[("10485760", "ray")]["range (min-max)"].startswith("[")
+    order = backends_in_order(rows, "10485760")
+    medians = [float(rows[("10485760", b)]["median"].replace(",", "")) for b in order]
+    assert len(order) >= 3 and medians == sorted(medians)  # a time: the fastest (smallest) first
     assert "### Gym sampling" not in text  # no gym cells in the input: no empty section
     # beside the paper's lf column: our reactor is not LF, and by how much LF's Python target differs
     preamble = text.split("## Machine and versions")[0]
@@ -95,10 +95,13 @@ def test_report_marks_cells_that_did_unequal_work(tmp_path: Path):
         "unequal work at collectives[n_actors=16,object_bytes=1024,variant=copy]: pykka=['100'], "
         "ray=['100'], reactor=['50'], reactor-fed=['100']"
     )
-    note, cells = _table(text, "### Broadcast & gather vs object size")
+    note, _, rows = section_table(text, "### Broadcast & gather vs object size")
     assert f"{UNEQUAL_MARK} At marked rows backends did unequal work" in note and why in note
-    assert cells["object_bytes"] == f"1024 {UNEQUAL_MARK}"
-    assert cells["reactor / ray"] == f"0.02 {UNEQUAL_MARK}" and cells["pykka / ray"] == "0.2"
+    assert rows[("1024", "reactor")]["object_bytes"] == f"1024 {UNEQUAL_MARK}"  # the point's first row
+    assert (
+        rows[("1024", "reactor")]["/ ray"] == f"0.02 {UNEQUAL_MARK}"
+        and rows[("1024", "pykka")]["/ ray"] == "0.2"
+    )
     note, cells = _table(text, "## The model at fixed placement, placement at fixed model")
     assert why in note
     assert cells["model, threads: reactor / pykka"] == f"0.1 {UNEQUAL_MARK}"
