@@ -86,23 +86,31 @@ class Noise:
     threshold: float
 
     def headline(self) -> str:
-        """One line: the summary and how many cells are flagged."""
+        """One line: the median and max over cells."""
         if not self.cells:
             return "other processes' CPU during cells: not recorded"
-        text = (
+        return (
             f"other processes' CPU during cells: median {self.median:.0f}%, max {self.max:.0f}% "
             f"of all cores over {self.cells} cells"
         )
-        if self.busy:
-            text += (
-                f"; {len(self.busy)} cell(s) measured while others used more than "
-                f"{self.threshold:g}% (busy, marked !)"
-            )
-        return text
+
+    def busy_line(self) -> str | None:
+        """How many cells are flagged, and by what rule (None: none is)."""
+        if not self.busy:
+            return None
+        count = len(self.busy)
+        return f"{count} cell(s) measured while others used more than {self.threshold:g}%"
 
     def lines(self) -> list[str]:
-        """The headline, then one line per busy cell."""
-        return [self.headline(), *(f"  busy: {cell.text()}" for cell in self.busy)]
+        """The headline, then the busy line and one line per busy cell."""
+        flagged = self.busy_line()
+        if flagged is None:
+            return [self.headline()]
+        return [
+            self.headline(),
+            f"{flagged} (busy, marked !):",
+            *(f"  busy: {cell.text()}" for cell in self.busy),
+        ]
 
     def is_busy(self, workload: str, params: Params, backend: str) -> bool:
         return any((c.workload, c.params, c.backend) == (workload, params, backend) for c in self.busy)

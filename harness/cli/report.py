@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from harness.analysis.aggregate import summarize_rows
+from harness.analysis.noise import latest_attempts
 from harness.analysis.paper import load_paper
 from harness.errors import UsageError
 from harness.outputs import check_replaceable, write_atomically
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     check_replaceable(args.out, is_report, inputs, "python -m harness report")
     if not args.out.parent.is_dir():
         raise UsageError(f"--out: directory {args.out.parent} does not exist")
-    text = render_report(rows, summarize_rows(rows), load_paper())
+    text = render_report(rows, summarize_rows(latest_attempts(rows)), load_paper())
     write_atomically(args.out, lambda temporary: temporary.write_text(text, encoding="utf-8"))
     print(args.out)
     return 0

@@ -25,6 +25,7 @@ from workloads.base import Workload
 from ..results import METADATA_COLUMNS
 from ..results.point import is_curve, params_of, point_of, point_text
 from . import generic
+from .noise import noise_section
 from .overview import tables_section
 from .tables import UNEQUAL_MARK, Section, _Unequal, section_table, table_cell
 
@@ -184,6 +185,7 @@ def render_report(
         " are (a 95% bootstrap interval from 5 repeats on, else the range of the repeats);"
         " ratios are of medians from the same run(s).\n",
         f"Cells by final outcome: {outcome_counts(outcomes)}.\n",
+        noise_section(rows),
         PAPER_NOTE + "\n",
         NOT_LF_NOTE + "\n",
         "## Machine and versions\n",

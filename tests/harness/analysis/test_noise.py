@@ -28,8 +28,8 @@ def test_median_max_and_the_busy_cells(tmp_path: Path):
     found = noise(rows)
     assert (found.median, found.max, found.cells) == (5.0, 60.0, 3)
     assert [(c.backend, c.repeat, c.other_cpu_pct) for c in found.busy] == [("reactor", 0, 60.0)]
-    assert f"more than {BUSY_ABOVE_PCT:g}%" in found.headline()
-    assert "busy: reactor: collectives" in found.lines()[1] and "#1 (60%)" in found.lines()[1]
+    assert f"more than {BUSY_ABOVE_PCT:g}%" in found.busy_line()
+    assert "busy: reactor: collectives" in found.lines()[2] and "#1 (60%)" in found.lines()[2]
     assert noise(rows, threshold=70.0).busy == ()
 
 
