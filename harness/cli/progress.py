@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn
 from rich.table import Column
+from rich.text import Text
 
 from harness import registry
 from harness.cells.estimate import ReferenceTimes
@@ -93,6 +95,17 @@ def headline_value(outcome: CellOutcome) -> str:
     return ""
 
 
+class _Times(ProgressColumn):
+    """The labelled times, redrawn on every refresh (so the elapsed time ticks between cells)."""
+
+    def __init__(self, text: Callable[[], str]):
+        super().__init__()
+        self._text = text
+
+    def render(self, task: Task) -> Text:
+        return Text(self._text())
+
+
 class RunProgress:
     """Shows cells done / total, elapsed time, time left, unavailable cells and the cell running now."""
 
@@ -109,7 +122,7 @@ class RunProgress:
             TextColumn("[bold]cells"),
             MofNCompleteColumn(),
             BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=5)),
-            TextColumn("{task.fields[times]}"),
+            _Times(self._times),
             TextColumn(
                 "{task.description}",
                 table_column=Column(ratio=2, no_wrap=True, overflow="ellipsis", min_width=0),
@@ -118,7 +131,7 @@ class RunProgress:
             transient=False,
             expand=True,
         )
-        self._task = self._progress.add_task("", total=self.total, times=self._times())
+        self._task = self._progress.add_task("", total=self.total)
 
     def _times(self) -> str:
         elapsed = time.perf_counter() - self._started
@@ -138,7 +151,7 @@ class RunProgress:
     ) -> None:
         if self.live:
             ended = "done" if exc_type is None and self.done == self.total else "stopped"
-            self._progress.update(self._task, description=ended, times=self._times())
+            self._progress.update(self._task, description=ended)
             self._progress.stop()
 
     def add(self, cells: list[Cell]) -> None:
@@ -146,11 +159,11 @@ class RunProgress:
         self.total += len(cells)
         self._left.add(cells)
         if self.live:
-            self._progress.update(self._task, total=self.total, times=self._times())
+            self._progress.update(self._task, total=self.total)
 
     def start(self, cell: Cell) -> None:
         if self.live:
-            self._progress.update(self._task, description=cell.short_label(), times=self._times())
+            self._progress.update(self._task, description=cell.short_label())
 
     def finish(self, outcome: CellOutcome) -> None:
         self.done += 1
@@ -158,7 +171,7 @@ class RunProgress:
         self._left.finished(outcome.cell, outcome.wall_s)
         value = headline_value(outcome)
         if self.live:
-            self._progress.update(self._task, advance=1, times=self._times())
+            self._progress.update(self._task, advance=1)
             if outcome.status not in ("ok", "unavailable", "skipped"):
                 self._progress.console.print(
                     f"[red]{outcome.status}[/]: {outcome.cell.label()}: {outcome.error}"
