@@ -21,6 +21,7 @@ from harness.analysis.gate import (
     split_runs,
     write_baseline,
 )
+from harness.analysis.noise import latest_attempts, noise
 from harness.errors import UsageError
 from harness.results import read_rows
 
@@ -44,8 +45,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def _runs(paths: list[Path], run_id: str | None, judging: bool) -> list[tuple[str, dict[str, Case]]]:
-    """(where, cases) for each run of the CSVs (only ``run_id`` when given), each run's cases apart.
+def _runs(
+    paths: list[Path], run_id: str | None, judging: bool
+) -> list[tuple[str, dict[str, Case], list[dict[str, str]]]]:
+    """(where, cases, rows) for each run of the CSVs (only ``run_id`` when given), each run's cases apart.
     To judge, a CSV of several runs needs ``run_id``: which one CI meant cannot be guessed."""
     runs = []
     for path in paths:
@@ -58,10 +61,11 @@ def _runs(paths: list[Path], run_id: str | None, judging: bool) -> list[tuple[st
                 "run: choose one with --run-id ID"
             )
         for rid, rows in by_run.items():
+            rows = latest_attempts(rows)  # a re-run busy cell counts by its latest attempt
             cases = measured_cases(rows)
             if not cases:
                 raise UsageError(f"{path} (run {rid}) holds no pair of backends to compare")
-            runs.append((f"{path} (run {rid})", cases))
+            runs.append((f"{path} (run {rid})", cases, rows))
     if run_id is not None and not runs:
         raise UsageError(f"--run-id {run_id}: no such run in {', '.join(map(str, paths))}")
     return runs
@@ -72,11 +76,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give one CSV to judge (several only with --update-baseline)")
     runs = _runs(args.csv, args.run_id, judging=not args.update_baseline)
     if args.update_baseline:
-        rows = calibrate([cases for _, cases in runs], args.tolerance)
-        write_baseline(args.baseline, rows)
-        print(f"{args.baseline}: {len(rows)} cases from {len(runs)} run(s)")
+        baseline = calibrate([cases for _, cases, _ in runs], args.tolerance)
+        write_baseline(args.baseline, baseline)
+        print(f"{args.baseline}: {len(baseline)} cases from {len(runs)} run(s)")
         return 0
-    ((where, cases),) = runs
+    ((where, cases, rows),) = runs
     verdicts = judge(cases, read_baseline(args.baseline), allow_missing=args.allow_missing)
     if not verdicts:
         raise UsageError(f"{args.baseline} holds no case that passed, so nothing can be judged")
@@ -89,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
         )
         mark = ("ok  " if verdict.measured else "skip") if verdict.passed else "FAIL"
         print(f"{mark} {verdict.case}: {verdict.detail}{absolute}")
+    # a failed case may be the machine's doing, not the change's: say how busy it was, and where
+    for line in noise(rows).lines():
+        print(line)
     failed = [v for v in verdicts if not v.passed]
     measured = [v for v in verdicts if v.measured]
     passing = sum(v.passed for v in measured)

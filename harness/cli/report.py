@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from harness.analysis.aggregate import summarize_rows
+from harness.analysis.noise import latest_attempts
 from harness.analysis.paper import load_paper
 from harness.errors import UsageError
 from harness.outputs import check_replaceable, write_atomically
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     check_replaceable(args.out, is_report, inputs, "python -m harness report")
     if not args.out.parent.is_dir():
         raise UsageError(f"--out: directory {args.out.parent} does not exist")
-    summaries = summarize_rows(rows)
+    summaries = summarize_rows(latest_attempts(rows))
     measured = sorted({s.backend for s in summaries})
     if args.reference is not None and args.reference not in measured:
         raise UsageError(

@@ -10,12 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
 from harness import registry
 from harness.analysis.aggregate import summarize_rows
 from harness.analysis.checks import mismatches
+from harness.analysis.noise import BUSY_ABOVE_PCT, latest_attempts, noise
 from harness.cells import clusters
 from harness.cells.plan import Cell, build_plan, parameters
 from harness.cells.reaper import sweep_stale
@@ -40,11 +38,15 @@ from .argtypes import assignment, number_in, output_path, whole_number_in
 from .progress import RunProgress
 from .selecting import add_options as add_selection_options
 from .selecting import selection
+from .summary import summary_lines
 
 MAX_REPEATS = 1000
 MAX_TIMEOUT_S = 24 * 3600
 POSITIVE_COUNT = whole_number_in(1, MAX_REPEATS)
 CELL_TIMEOUT = number_in(0, MAX_TIMEOUT_S, include_low=False, unit=" seconds")
+PERCENT = number_in(0, 100, include_low=True, unit="%")
+MAX_RERUNS = 10
+RERUNS = whole_number_in(0, MAX_RERUNS)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -66,7 +68,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--set", dest="options", action="append", type=assignment, default=[],
                         metavar="NAME=VALUE", help="a workload option on every point of the suite that takes "
                         "it, e.g. target=195 for training-return (repeatable; see README)")  # fmt: skip
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--busy-above", type=PERCENT, default=BUSY_ABOVE_PCT, metavar="PCT",
+                        help=f"flag a cell measured while other processes used more than PCT percent of "
+                        f"all cores (default {BUSY_ABOVE_PCT:g})")  # fmt: skip
+    parser.add_argument("--rerun-busy", type=RERUNS, default=0, metavar="N",
+                        help="re-run each busy cell up to N more times before the run ends")  # fmt: skip
+    parser.add_argument("--quiet", action="store_true", help="no progress output and no summary")
     parser.set_defaults(handler=run)
 
 
@@ -210,15 +217,16 @@ def run(args: argparse.Namespace) -> int:
         if swept:
             print(f"removed {len(swept)} leftover(s) of an earlier run that was killed", file=sys.stderr)
         print(f"run {settings.run_id}: {len(cells)} cells -> {path}", file=sys.stderr)
-        with RunProgress(len(cells), quiet=args.quiet) as progress:
+        with RunProgress(cells, quiet=args.quiet) as progress:
             run_plan(cells, prepared.writer, settings, on_start=progress.start, on_done=progress.finish)
+            _rerun_busy(prepared, settings, args, progress)
     except (Interrupted, KeyboardInterrupt):
         interrupted = True
     finally:
         prepared.writer.close()
     rows = read_rows(path)
     if not args.quiet:
-        _print_summary(rows, settings.run_id)
+        _print_summary(rows, settings.run_id, args.busy_above)
     if interrupted:
         print(f"interrupted; finished rows are in {path}; continue with --resume {path}", file=sys.stderr)
         return 130
@@ -231,22 +239,34 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed or problems else 0
 
 
-def _print_summary(rows: list[dict[str, str]], run_id: str) -> None:
-    summaries = summarize_rows(r for r in rows if r["run_id"] == run_id)
+def _busy_cells(prepared: _Run, run_id: str, threshold: float) -> list[Cell]:
+    """The planned cells whose latest attempt in this run was measured on a busy machine."""
+    rows = [r for r in read_rows(prepared.writer.path) if r["run_id"] == run_id]
+    busy = {(c.cell, c.repeat) for c in noise(rows, threshold).busy}
+    return [c for c in prepared.planned if (c.key, c.repeat) in busy]
+
+
+def _rerun_busy(
+    prepared: _Run, settings: RunSettings, args: argparse.Namespace, progress: RunProgress
+) -> None:
+    """``--rerun-busy N``: up to N more rounds over the cells still flagged busy. Each attempt's rows
+    are appended (nothing is deleted); the summaries use each cell repeat's latest attempt."""
+    for round_ in range(args.rerun_busy):
+        busy = _busy_cells(prepared, settings.run_id, args.busy_above)
+        if not busy:
+            return
+        print(
+            f"re-running {len(busy)} busy cell(s) (round {round_ + 1} of at most {args.rerun_busy})",
+            file=sys.stderr,
+        )
+        progress.add(busy)
+        run_plan(busy, prepared.writer, settings, on_start=progress.start, on_done=progress.finish)
+
+
+def _print_summary(rows: list[dict[str, str]], run_id: str, threshold: float) -> None:
+    """The compact pivot (``summary``) on stdout: the run's results, apart from its diagnostics."""
+    this_run = latest_attempts(r for r in rows if r["run_id"] == run_id)
+    summaries = summarize_rows(this_run)
     if not summaries:
         return
-    table = Table(title="medians over repeats [95% CI from 5 repeats, else the range of the repeats]")
-    for column in ("workload", "params", "backend", "metric", "median", "interval", "n"):
-        table.add_column(column, overflow="fold")  # a narrow terminal wraps values, never cuts them
-    for s in sorted(summaries, key=lambda s: (s.workload, s.params, s.metric, s.backend)):
-        if s.metric in ("startup_s", "broadcast_ms", "gather_ms") or s.on_curve:
-            continue  # the table shows one line per cell; curves are in the CSV and the figures
-        params = " ".join(f"{k}={v}" for k, v in s.params)
-        interval = f"{s.summary.interval} [{s.summary.low:.4g}, {s.summary.high:.4g}]"
-        table.add_row(
-            s.workload, params, s.backend, s.metric, f"{s.summary.median:.4g}", interval, str(s.summary.n)
-        )
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        console = Console(stderr=True, width=160)
-    console.print(table)
+    print("\n".join(summary_lines(summaries, noise(this_run, threshold))), flush=True)

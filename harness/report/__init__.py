@@ -26,6 +26,7 @@ from workloads.base import Workload
 from ..results import METADATA_COLUMNS
 from ..results.point import is_curve, params_of, point_of, point_text
 from . import generic
+from .noise import noise_section
 from .overview import headline_table, tables_section
 from .tables import UNEQUAL_MARK, Section, _Unequal, default_reference, plain, section_table, table_cell
 
@@ -197,6 +198,7 @@ def render_report(
         f" are (a {CONFIDENCE_INTERVAL} from {MIN_SAMPLES_FOR_CI} repeats on, else the {RANGE} of the"
         f" repeats); ratios are of medians from the same run(s){to_reference}.\n",
         f"Cells by final outcome: {outcome_counts(outcomes)}.\n",
+        noise_section(rows),
         PAPER_NOTE + "\n",
         NOT_LF_NOTE + "\n",
         "## Machine and versions\n",
