@@ -17,6 +17,7 @@ from rich.table import Table
 
 from harness.analysis.compare import FASTER, NO_CHANGE, SLOWER, Change, Comparison, compare
 from harness.analysis.gate import split_runs
+from harness.analysis.noise import latest_attempts
 from harness.errors import UsageError
 from harness.results import read_rows
 
@@ -43,8 +44,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _one_run(path: Path, run_id: str | None) -> list[dict[str, str]]:
-    """The rows of the file's one run (or of ``run_id``): two runs pooled would be repeats of neither."""
-    runs = split_runs(read_rows(path))
+    """The rows of the file's one run (or of ``run_id``): two runs pooled would be repeats of neither.
+    A cell repeat measured again (``run --rerun-busy``) counts by its latest attempt, as in every
+    other command."""
+    runs = {run: latest_attempts(rows) for run, rows in split_runs(read_rows(path)).items()}
     if run_id is not None:
         if run_id not in runs:
             raise UsageError(

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from harness.analysis.aggregate import summarize_rows
+from harness.analysis.noise import latest_attempts
 from harness.analysis.paper import load_paper
 from harness.errors import UsageError
 from harness.outputs import check_replaceable, write_atomically
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--out: directory {args.out.parent} does not exist")
     from harness import figures  # matplotlib is slow to import; only plot needs it
 
-    drawn = figures.render(summarize_rows(rows), load_paper())
+    drawn = figures.render(summarize_rows(latest_attempts(rows)), load_paper())
     if not drawn:
         raise UsageError("the CSVs hold no ok rows for any figure")
     targets = {args.out / f"{name}.png": png for name, png in drawn.items()}

@@ -8,7 +8,7 @@ import pytest
 
 from harness.cli import main
 from tests.conftest import FAULT_HOOKS, run_cli
-from tests.harness.sample_rows import repeats, write_results
+from tests.harness.sample_rows import repeats, row, write_results
 
 RUN = ("run", "--suite", "collectives", "--profile", "smoke", "--backends", "sequential,reactor",
        "--repeats", "3", "--quiet")  # fmt: skip
@@ -66,3 +66,14 @@ def test_different_work_at_a_point_is_refused_and_fails_the_gate(tmp_path: Path,
     out = " ".join(capsys.readouterr().out.split())  # the console wraps at 100 columns
     assert "refused collectives[" in out and "different work (before 10, after 20)" in out
     assert main(["compare", str(before), str(after), "--fail-above", "10"]) == 1
+
+
+def test_a_cell_measured_again_counts_by_its_latest_attempt(tmp_path: Path, capsys):
+    """As in run, report and check: the busy first attempt (50x slower) stays in the file but is not
+    compared; pooled with the re-run it would make the reactor slower."""
+    before = write_results(tmp_path / "before.csv", repeats(3))
+    busy = [row(backend="reactor", repeat=r, value=50.0, run_id="r2") for r in range(3)]
+    after = write_results(tmp_path / "after.csv", [*busy, *repeats(3, run_id="r2")])
+    assert main(["compare", str(before), str(after)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "reactor round_ms 1.01 1.01 1 [0.98, 1.02]" in out  # medians and range of the re-run alone
